@@ -1,0 +1,390 @@
+//! The sync protocol's types, shared by the device and the server (see the crate docs for the rules).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::criteria::{CriteriaSet, IndicatorValue};
+use crate::org::UnitCode;
+use crate::poverty::Household;
+use crate::FieldError;
+
+/// Bumped when a change would make an older peer misread a message.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// Most mutations in one push; a device with more sends several batches.
+pub const MAX_PUSH_BATCH: usize = 200;
+/// Most records in one pull page.
+pub const MAX_PULL_LIMIT: u32 = 500;
+/// The pseudo-field that carries the tombstone in merges: deleting is writing `true` to it.
+pub const DELETED_FIELD: &str = "_deleted";
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn parse(text: &str) -> Result<$name, String> {
+                Uuid::try_parse(text.trim())
+                    .map($name)
+                    .map_err(|_| format!("mã «{text}» không phải UUID hợp lệ"))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A record's id, made on the device that created it (UUIDv7).
+    RecordId
+);
+uuid_id!(
+    /// A mutation's id (UUIDv7), for idempotency and for the deterministic conflict winner.
+    MutationId
+);
+uuid_id!(
+    /// The browser profile a mutation came from.
+    DeviceId
+);
+
+/// Makes UUIDv7 ids for one device, strictly increasing even when the clock stalls or steps back,
+/// so a device's later edit always has the greater id. Time and randomness are passed in: no I/O here.
+#[derive(Debug, Clone, Default)]
+pub struct IdGenerator {
+    last: Option<Uuid>,
+}
+
+impl IdGenerator {
+    pub fn new(last: Option<Uuid>) -> IdGenerator {
+        IdGenerator { last }
+    }
+
+    pub fn next(&mut self, unix_ms: u64, random: [u8; 10]) -> Uuid {
+        let candidate = uuid::Builder::from_unix_timestamp_millis(unix_ms, &random).into_uuid();
+        let id = match self.last {
+            Some(last) if candidate <= last => {
+                // same or earlier millisecond: count up in the random bits (the low 62), keeping
+                // the version and variant bits
+                let v = last.as_u128();
+                let low = v & ((1u128 << 62) - 1);
+                if low < (1u128 << 62) - 1 {
+                    Uuid::from_u128(v + 1)
+                } else {
+                    let ms = (v >> 80) as u64 + 1;
+                    uuid::Builder::from_unix_timestamp_millis(ms, &[0; 10]).into_uuid()
+                }
+            }
+            _ => candidate,
+        };
+        self.last = Some(id);
+        id
+    }
+}
+
+/// What kind of data a record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSet {
+    /// A household of the annual poverty review (rà soát hộ nghèo).
+    Household,
+    /// A commune's NTM assessment: indicator code → value.
+    NtmAssessment,
+    /// A unit's report for the directive's targets: target key → {numerator, denominator}.
+    IndicatorReport,
+}
+
+/// The period a record belongs to: a year ("2023") or a month ("2023-06").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Period(String);
+
+impl Period {
+    pub fn parse(text: &str) -> Result<Period, String> {
+        let b = text.trim().as_bytes();
+        let year_ok = b.len() >= 4 && b[..4].iter().all(u8::is_ascii_digit);
+        let ok = match b.len() {
+            4 => year_ok,
+            7 => {
+                year_ok
+                    && b[4] == b'-'
+                    && matches!(
+                        &text.trim()[5..7],
+                        "01" | "02"
+                            | "03"
+                            | "04"
+                            | "05"
+                            | "06"
+                            | "07"
+                            | "08"
+                            | "09"
+                            | "10"
+                            | "11"
+                            | "12"
+                    )
+            }
+            _ => false,
+        };
+        if ok {
+            Ok(Period(text.trim().to_string()))
+        } else {
+            Err(format!(
+                "kỳ báo cáo «{text}» không hợp lệ: dùng năm (2023) hoặc tháng (2023-06)"
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Period {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Period::parse(&value)
+    }
+}
+
+impl From<Period> for String {
+    fn from(p: Period) -> String {
+        p.0
+    }
+}
+
+pub type Fields = BTreeMap<String, Value>;
+
+/// One side of a conflict: the value one mutation wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictVersion {
+    pub mutation: MutationId,
+    pub device: DeviceId,
+    pub value: Value,
+}
+
+/// The same field written concurrently with different values. The record shows the winner's value;
+/// every version stays here until a person resolves it by writing the field again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub field: String,
+    /// Sorted by mutation id; the last one is the winner.
+    pub versions: Vec<ConflictVersion>,
+}
+
+impl Conflict {
+    pub fn winner(&self) -> Option<&ConflictVersion> {
+        self.versions.last()
+    }
+}
+
+/// A record as devices and the server exchange it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub id: RecordId,
+    pub data_set: DataSet,
+    pub org_unit: UnitCode,
+    pub period: Period,
+    pub fields: Fields,
+    /// The server's sequence number of the last change; 0 for a record the server has never stored.
+    pub revision: u64,
+    /// Tombstone: a deleted record stays, so the deletion reaches every device.
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Record {
+    /// The record's fields with the tombstone as a field, as the merge sees them.
+    pub fn merge_fields(&self) -> Fields {
+        let mut fields = self.fields.clone();
+        fields.insert(DELETED_FIELD.into(), Value::Bool(self.deleted));
+        fields
+    }
+
+    /// Checks the record against the rules of its data set. Every rejected push names each field
+    /// and the reason; nothing of the record is stored.
+    pub fn validate(&self, criteria: &CriteriaSet) -> Vec<FieldError> {
+        if self.deleted {
+            return Vec::new(); // a tombstone's last values need not be valid to delete it
+        }
+        if self.org_unit.as_str().len() != 5 {
+            return vec![FieldError::new(
+                "org_unit",
+                "not_a_commune",
+                "Dữ liệu phải ghi cho một xã, phường hoặc thị trấn".into(),
+                "Records belong to a commune-level unit".into(),
+            )];
+        }
+        match self.data_set {
+            DataSet::Household => Household::parse_valid(&self.fields)
+                .err()
+                .unwrap_or_default(),
+            DataSet::NtmAssessment => match indicator_values(&self.fields) {
+                Ok(values) => criteria.validate_values(&values),
+                Err(errors) => errors,
+            },
+            DataSet::IndicatorReport => validate_report(&self.fields),
+        }
+    }
+}
+
+/// Reads an NTM assessment's fields as indicator values.
+pub fn indicator_values(
+    fields: &Fields,
+) -> Result<BTreeMap<String, IndicatorValue>, Vec<FieldError>> {
+    let mut values = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (code, value) in fields {
+        if value.is_null() {
+            continue; // cleared: not assessed
+        }
+        match serde_json::from_value::<IndicatorValue>(value.clone()) {
+            Ok(v) => {
+                values.insert(code.clone(), v);
+            }
+            Err(_) => errors.push(FieldError::new(
+                code,
+                "wrong_type",
+                format!("Chỉ tiêu {code}: phải là có/không, một số hoặc chữ"),
+                format!("Indicator {code}: must be yes/no, a number or text"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
+fn validate_report(fields: &Fields) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (key, value) in fields {
+        let tally = value.as_object().and_then(|o| {
+            Some((
+                o.get("numerator")?.as_i64()?,
+                o.get("denominator")?.as_i64()?,
+            ))
+        });
+        match tally {
+            Some((n, d)) if n >= 0 && d >= 0 => {}
+            Some(_) => errors.push(FieldError::new(
+                key,
+                "negative",
+                format!("Chỉ tiêu {key}: số liệu không được âm"),
+                format!("Target {key}: figures cannot be negative"),
+            )),
+            None => errors.push(FieldError::new(
+                key,
+                "wrong_type",
+                format!("Chỉ tiêu {key}: cần tử số và mẫu số là số nguyên"),
+                format!("Target {key}: needs a whole-number numerator and denominator"),
+            )),
+        }
+    }
+    errors
+}
+
+/// A change made on a device, as it sits in the outbox and travels in a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mutation {
+    pub id: MutationId,
+    pub device: DeviceId,
+    /// The record as the device wants it; its `revision` is ignored in favour of `base_revision`.
+    pub record: Record,
+    /// The revision the device's change was based on; 0 when the device created the record.
+    pub base_revision: u64,
+    /// The fields the device changed since `base_revision` (all of them for a new record). Only these
+    /// are written; the server keeps its own value of every other field.
+    pub changed: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub protocol: u16,
+    pub device: DeviceId,
+    pub mutations: Vec<Mutation>,
+}
+
+/// What became of one mutation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Based on the latest revision (or new): written as sent.
+    Applied { revision: u64 },
+    /// Based on an older revision; the fields changed on each side do not overlap, so both were kept.
+    Merged {
+        revision: u64,
+        kept_from_server: Vec<String>,
+    },
+    /// The same fields changed on both sides: both versions kept on the record, winner shown.
+    Conflict { revision: u64, fields: Vec<String> },
+    /// Not stored: each field and the reason. The device keeps the change, marked "needs a fix".
+    Rejected { errors: Vec<FieldError> },
+}
+
+impl Outcome {
+    pub fn revision(&self) -> Option<u64> {
+        match self {
+            Outcome::Applied { revision }
+            | Outcome::Merged { revision, .. }
+            | Outcome::Conflict { revision, .. } => Some(*revision),
+            Outcome::Rejected { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub mutation: MutationId,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The record as the server now holds it, so the device can replace its copy at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub protocol: u16,
+    /// One per mutation, in the order sent.
+    pub results: Vec<MutationResult>,
+}
+
+/// Where a pull continues from; opaque to devices (the server encodes its sequence in it).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequest {
+    pub protocol: u16,
+    /// None: from the beginning.
+    #[serde(default)]
+    pub cursor: Option<Cursor>,
+    /// At most [`MAX_PULL_LIMIT`].
+    pub limit: u32,
+    /// Only records of this unit (a commune, or everything under a district or province).
+    #[serde(default)]
+    pub org_unit: Option<UnitCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub protocol: u16,
+    pub records: Vec<Record>,
+    pub next_cursor: Cursor,
+    pub has_more: bool,
+}

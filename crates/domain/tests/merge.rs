@@ -1,0 +1,308 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use thidua_domain::merge::{apply, StoredRecord};
+use thidua_domain::org::UnitCode;
+use thidua_domain::protocol::{
+    DataSet, DeviceId, Fields, Mutation, MutationId, Outcome, Period, Record, RecordId,
+};
+use uuid::Uuid;
+
+fn id(n: u128) -> Uuid {
+    // UUIDv7 layout with a readable counter in the timestamp, so greater n = later
+    Uuid::from_u128((n << 80) | (0x7u128 << 76) | (0x8u128 << 60))
+}
+
+fn record(fields: Fields, deleted: bool) -> Record {
+    Record {
+        id: RecordId(id(1)),
+        data_set: DataSet::Household,
+        org_unit: UnitCode::parse("03646").unwrap(),
+        period: Period::parse("2023").unwrap(),
+        fields,
+        revision: 0,
+        deleted,
+        conflicts: vec![],
+    }
+}
+
+fn mutation(n: u128, device: u128, base: u64, changes: &[(&str, Value)]) -> Mutation {
+    let fields: Fields = changes
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Mutation {
+        id: MutationId(id(n)),
+        device: DeviceId(Uuid::from_u128(device)),
+        record: record(fields, false),
+        base_revision: base,
+        changed: changes.iter().map(|(k, _)| k.to_string()).collect(),
+    }
+}
+
+fn deletion(n: u128, device: u128, base: u64) -> Mutation {
+    let mut m = mutation(n, device, base, &[]);
+    m.record.deleted = true;
+    m
+}
+
+/// The record as created on the server at revision 1: head "A", village "B", members 3.
+fn created() -> StoredRecord {
+    let m = mutation(
+        10,
+        1,
+        0,
+        &[
+            ("head_name", json!("A")),
+            ("village", json!("B")),
+            ("members", json!(3)),
+        ],
+    );
+    let (stored, outcome) = apply(None, &m, 1);
+    assert_eq!(outcome, Outcome::Applied { revision: 1 });
+    stored.unwrap()
+}
+
+#[test]
+fn edit_based_on_the_latest_revision_is_applied() {
+    let (stored, outcome) = apply(
+        Some(&created()),
+        &mutation(20, 2, 1, &[("members", json!(4))]),
+        2,
+    );
+    assert_eq!(outcome, Outcome::Applied { revision: 2 });
+    let stored = stored.unwrap();
+    assert_eq!(stored.record.fields["members"], json!(4));
+    assert_eq!(stored.record.fields["head_name"], json!("A"));
+    assert_eq!(stored.record.revision, 2);
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_merge() {
+    let (s2, _) = apply(
+        Some(&created()),
+        &mutation(20, 2, 1, &[("members", json!(4))]),
+        2,
+    );
+    let (s3, outcome) = apply(
+        s2.as_ref(),
+        &mutation(30, 3, 1, &[("village", json!("Bản Mới"))]),
+        3,
+    );
+    assert_eq!(
+        outcome,
+        Outcome::Merged {
+            revision: 3,
+            kept_from_server: vec!["members".into()]
+        }
+    );
+    let r = s3.unwrap().record;
+    assert_eq!(
+        (r.fields["members"].clone(), r.fields["village"].clone()),
+        (json!(4), json!("Bản Mới"))
+    );
+    assert!(r.conflicts.is_empty());
+}
+
+#[test]
+fn concurrent_edits_of_the_same_field_keep_both_with_the_later_mutation_winning() {
+    let (s2, _) = apply(
+        Some(&created()),
+        &mutation(30, 2, 1, &[("members", json!(4))]),
+        2,
+    );
+    let (s3, outcome) = apply(
+        s2.as_ref(),
+        &mutation(20, 3, 1, &[("members", json!(5))]),
+        3,
+    );
+    assert_eq!(
+        outcome,
+        Outcome::Conflict {
+            revision: 3,
+            fields: vec!["members".into()]
+        }
+    );
+    let r = s3.clone().unwrap().record;
+    assert_eq!(
+        r.fields["members"],
+        json!(4),
+        "mutation 30 is later than 20, so it wins"
+    );
+    let versions: Vec<Value> = r.conflicts[0]
+        .versions
+        .iter()
+        .map(|v| v.value.clone())
+        .collect();
+    assert_eq!(versions, [json!(5), json!(4)]);
+
+    // a person resolves it by writing the field based on the latest revision
+    let (s4, outcome) = apply(
+        s3.as_ref(),
+        &mutation(40, 3, 3, &[("members", json!(5))]),
+        4,
+    );
+    assert_eq!(outcome, Outcome::Applied { revision: 4 });
+    let r = s4.unwrap().record;
+    assert_eq!(r.fields["members"], json!(5));
+    assert!(r.conflicts.is_empty());
+}
+
+#[test]
+fn same_value_written_on_both_sides_is_no_conflict() {
+    let (s2, _) = apply(
+        Some(&created()),
+        &mutation(20, 2, 1, &[("members", json!(4))]),
+        2,
+    );
+    let (_, outcome) = apply(
+        s2.as_ref(),
+        &mutation(30, 3, 1, &[("members", json!(4))]),
+        3,
+    );
+    assert!(matches!(outcome, Outcome::Merged { .. }), "{outcome:?}");
+}
+
+#[test]
+fn deletion_and_concurrent_edit_meet_as_a_conflict() {
+    let (s2, _) = apply(
+        Some(&created()),
+        &mutation(20, 2, 1, &[("members", json!(4))]),
+        2,
+    );
+    let (s3, outcome) = apply(s2.as_ref(), &deletion(30, 3, 1), 3);
+    assert_eq!(
+        outcome,
+        Outcome::Conflict {
+            revision: 3,
+            fields: vec!["_deleted".into()]
+        }
+    );
+    let r = s3.unwrap().record;
+    assert!(r.deleted, "the later mutation (the deletion) wins");
+    assert_eq!(
+        r.fields["members"],
+        json!(4),
+        "the edit is still there to restore"
+    );
+    assert_eq!(r.conflicts[0].field, "_deleted");
+}
+
+#[test]
+fn an_older_mutation_of_the_same_device_arriving_late_does_not_undo_a_newer_one() {
+    let (s2, _) = apply(
+        Some(&created()),
+        &mutation(30, 2, 1, &[("members", json!(6))]),
+        2,
+    );
+    let (s3, _) = apply(
+        s2.as_ref(),
+        &mutation(20, 2, 1, &[("members", json!(5)), ("village", json!("C"))]),
+        3,
+    );
+    let r = s3.unwrap().record;
+    assert_eq!(r.fields["members"], json!(6));
+    assert_eq!(r.fields["village"], json!("C"));
+}
+
+#[test]
+fn a_record_cannot_be_moved_by_an_edit() {
+    let mut m = mutation(20, 2, 1, &[("members", json!(4))]);
+    m.record.org_unit = UnitCode::parse("03649").unwrap();
+    let (stored, outcome) = apply(Some(&created()), &m, 2);
+    assert!(stored.is_none());
+    let Outcome::Rejected { errors } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(errors[0].field, "org_unit");
+}
+
+const FIELDS: [&str; 4] = ["head_name", "village", "members", "income_per_person_month"];
+
+/// A concurrent mutation from its own device: which fields it changes, to what, and whether it deletes.
+fn concurrent() -> impl Strategy<Value = Vec<(Vec<(usize, i64)>, bool)>> {
+    proptest::collection::vec(
+        (
+            proptest::collection::vec((0usize..FIELDS.len(), 0i64..3), 0..4),
+            proptest::bool::weighted(0.15),
+        ),
+        1..6,
+    )
+}
+
+fn build(spec: &[(Vec<(usize, i64)>, bool)]) -> Vec<Mutation> {
+    spec.iter()
+        .enumerate()
+        .map(|(i, (changes, delete))| {
+            let changes: BTreeMap<&str, Value> = changes
+                .iter()
+                .map(|(f, v)| (FIELDS[*f], json!(v)))
+                .collect();
+            let changes: Vec<(&str, Value)> = changes.into_iter().collect();
+            let mut m = mutation(100 + (i as u128 * 7919) % 97, 1000 + i as u128, 1, &changes);
+            m.record.deleted = *delete;
+            m
+        })
+        .collect()
+}
+
+fn run(order: &[usize], mutations: &[Mutation]) -> Record {
+    let mut stored = created();
+    for (n, &i) in order.iter().enumerate() {
+        let (next, outcome) = apply(Some(&stored), &mutations[i], 2 + n as u64);
+        assert!(!matches!(outcome, Outcome::Rejected { .. }));
+        stored = next.unwrap();
+    }
+    stored.record
+}
+
+proptest! {
+    #[test]
+    fn no_written_value_is_lost(spec in concurrent(), seed in any::<u64>()) {
+        let mutations = build(&spec);
+        let mut order: Vec<usize> = (0..mutations.len()).collect();
+        shuffle(&mut order, seed);
+        let r = run(&order, &mutations);
+        for m in &mutations {
+            for field in m.changed.iter().map(String::as_str).chain(["_deleted"]) {
+                let written = if field == "_deleted" { json!(m.record.deleted) } else { m.record.fields[field].clone() };
+                let shown = if field == "_deleted" { json!(r.deleted) } else { r.fields.get(field).cloned().unwrap_or(Value::Null) };
+                let kept = r.conflicts.iter().any(|c| c.field == field && c.versions.iter().any(|v| v.value == written && v.mutation >= m.id));
+                // the value is shown, or kept in a conflict; a value equal to the shown one needs no conflict
+                prop_assert!(shown == written || kept, "{field}: wrote {written}, shows {shown}, conflicts {:?}", r.conflicts);
+            }
+        }
+    }
+
+    #[test]
+    fn any_order_of_arrival_gives_the_same_record(spec in concurrent(), seed_a in any::<u64>(), seed_b in any::<u64>()) {
+        let mutations = build(&spec);
+        let mut a: Vec<usize> = (0..mutations.len()).collect();
+        let mut b = a.clone();
+        shuffle(&mut a, seed_a);
+        shuffle(&mut b, seed_b);
+        let (ra, rb) = (run(&a, &mutations), run(&b, &mutations));
+        prop_assert_eq!(&ra.fields, &rb.fields);
+        prop_assert_eq!(ra.deleted, rb.deleted);
+        prop_assert_eq!(&ra.conflicts, &rb.conflicts);
+        // the conflict winner is always the greatest mutation among the versions
+        for c in &ra.conflicts {
+            let greatest = c.versions.iter().map(|v| v.mutation).max().unwrap();
+            prop_assert_eq!(c.winner().unwrap().mutation, greatest);
+            let shown = if c.field == "_deleted" { json!(ra.deleted) } else { ra.fields[&c.field].clone() };
+            prop_assert_eq!(&c.winner().unwrap().value, &shown);
+        }
+        let distinct: BTreeSet<_> = ra.conflicts.iter().map(|c| c.field.clone()).collect();
+        prop_assert_eq!(distinct.len(), ra.conflicts.len());
+    }
+}
+
+fn shuffle(order: &mut [usize], mut seed: u64) {
+    for i in (1..order.len()).rev() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        order.swap(i, (seed >> 33) as usize % (i + 1));
+    }
+}
