@@ -1,0 +1,201 @@
+//! The one error type of the API, and the JSON extractor that turns bad requests into it.
+//!
+//! Every failure a device or a person can meet is answered as
+//! `{"error":{"code":"…","message":"<Vietnamese: what happened and what to do>","message_en":"…","fields":[…]}}`
+//! with a 4xx/5xx status, so the app can show the message as is and programs can branch on `code`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use thidua_domain::FieldError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message_vi: String,
+    pub message_en: String,
+    pub fields: Vec<FieldError>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: BodyInner<'a>,
+}
+
+#[derive(Serialize)]
+struct BodyInner<'a> {
+    code: &'a str,
+    message: &'a str,
+    message_en: &'a str,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message_vi: impl Into<String>,
+        message_en: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message_vi: message_vi.into(),
+            message_en: message_en.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> ApiError {
+        self.fields = fields;
+        self
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Không có địa chỉ API này. Hãy cập nhật ứng dụng lên bản mới nhất rồi thử lại.",
+            "There is no such API address. Update the app to its latest version and try again.",
+        )
+    }
+
+    pub fn method_not_allowed() -> ApiError {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Địa chỉ API này không nhận kiểu yêu cầu đó. Hãy cập nhật ứng dụng lên bản mới nhất.",
+            "This API address does not accept that kind of request. Update the app to its latest version.",
+        )
+    }
+
+    pub fn protocol_version(got: u16) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "protocol_version",
+            format!(
+                "Ứng dụng dùng giao thức đồng bộ phiên bản {got}, máy chủ dùng phiên bản {}. \
+                 Hãy tải lại trang để cập nhật ứng dụng; dữ liệu chưa gửi vẫn được giữ trên máy.",
+                thidua_domain::protocol::PROTOCOL_VERSION
+            ),
+            format!(
+                "The app speaks sync protocol version {got}, the server speaks version {}. \
+                 Reload the page to update the app; unsent data stays on the device.",
+                thidua_domain::protocol::PROTOCOL_VERSION
+            ),
+        )
+    }
+
+    /// A database failure: the detail goes to the log (it may name tables or values), not to the device.
+    pub fn database(err: sqlx::Error) -> ApiError {
+        tracing::error!(error = %err, "database error");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "Máy chủ tạm thời không ghi hoặc đọc được dữ liệu. Dữ liệu của bạn vẫn nằm trên máy; \
+             hãy thử đồng bộ lại sau ít phút, nếu vẫn lỗi hãy báo cho người quản trị.",
+            "The server cannot read or write its data right now. Your data is still on the device; \
+             try syncing again in a few minutes, and tell the administrator if it keeps failing.",
+        )
+    }
+
+    /// Data the server itself stored can no longer be read: a bug or a hand edit, never the device's fault.
+    pub fn corrupt(what: &str, err: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %err, what, "stored data cannot be read");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Máy chủ gặp lỗi khi đọc dữ liệu đã lưu. Hãy báo cho người quản trị; dữ liệu trên máy của bạn vẫn được giữ.",
+            "The server failed to read data it stored. Tell the administrator; the data on your device is kept.",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            error: BodyInner {
+                code: self.code,
+                message: &self.message_vi,
+                message_en: &self.message_en,
+                fields: &self.fields,
+            },
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        // body_text() carries serde's own words (line, column, the unknown field's name): the person
+        // fixing the client needs exactly that, and it never contains more than the body's own text.
+        let detail = rejection.body_text();
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content_type",
+                "Yêu cầu phải gửi dữ liệu JSON với tiêu đề «Content-Type: application/json».",
+                "Send the request as JSON with the header «Content-Type: application/json».",
+            ),
+            JsonRejection::JsonSyntaxError(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("Dữ liệu gửi lên không phải JSON hợp lệ (có thể bị cắt giữa chừng): {detail}. Hãy gửi lại."),
+                format!("The request body is not valid JSON (it may be cut short): {detail}. Send it again."),
+            ),
+            JsonRejection::JsonDataError(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                format!("Dữ liệu gửi lên không đúng mẫu của giao thức đồng bộ: {detail}. Hãy cập nhật ứng dụng rồi gửi lại."),
+                format!("The request does not match the sync protocol: {detail}. Update the app and send again."),
+            ),
+            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::body_too_large()
+            }
+            other => ApiError::new(
+                other.status(),
+                "bad_body",
+                format!("Không đọc được dữ liệu gửi lên: {detail}. Hãy gửi lại."),
+                format!("The request body could not be read: {detail}. Send it again."),
+            ),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn body_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "Dữ liệu gửi một lần quá lớn (tối đa {} MiB). Hãy gửi thành nhiều đợt nhỏ hơn.",
+                crate::API_BODY_LIMIT / (1024 * 1024)
+            ),
+            format!(
+                "The request is too large (at most {} MiB). Send it in smaller batches.",
+                crate::API_BODY_LIMIT / (1024 * 1024)
+            ),
+        )
+    }
+}
+
+/// `axum::Json`, but a rejected body is answered with [`ApiError`] instead of axum's plain text.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}

@@ -1,0 +1,397 @@
+//! The database: SQLite or PostgreSQL behind one `sqlx::AnyPool`, with the same SQL on both (`$n`
+//! placeholders, `ON CONFLICT … DO UPDATE`, text JSON columns). The only dialect difference in the
+//! queries is how a writer locks the revision counter; the schemas live in `migrations/sqlite` and
+//! `migrations/postgres`.
+
+use std::path::Path;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use thidua_domain::merge::{self, StoredRecord};
+use thidua_domain::org::OrgCatalog;
+use thidua_domain::protocol::{Mutation, MutationResult, Outcome, Record};
+use thidua_domain::FieldError;
+
+use crate::config::Database;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Why the server could not start; said in both languages, since a person reads it in a terminal.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+const RECORD_COLUMNS: &str =
+    "id, data_set, org_unit, period, fields, stamps, conflicts, deleted, revision";
+
+impl Store {
+    /// Connects (creating the SQLite file and its folder when missing), migrates, and seeds the units.
+    pub async fn open(database: &Database, catalog: &OrgCatalog) -> Result<Store, StartError> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = match database {
+            Database::Sqlite(path) => (sqlite_url(path)?, Backend::Sqlite),
+            Database::Postgres(url) => (url.clone(), Backend::Postgres),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .connect(&url)
+            .await
+            .map_err(|e| {
+                StartError(format!(
+                    "Không kết nối được cơ sở dữ liệu {} / cannot connect to the database: {e}",
+                    database.describe()
+                ))
+            })?;
+        if backend == Backend::Sqlite {
+            // WAL lets pulls read while a push writes; the mode is stored in the file itself.
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")
+                .fetch_one(&pool)
+                .await
+                .map_err(|e| StartError(format!("PRAGMA journal_mode: {e}")))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StartError(format!(
+                    "SQLite không bật được chế độ WAL (đang là {mode}) / SQLite refused WAL mode ({mode})"
+                )));
+            }
+        }
+        let migrated = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await,
+        };
+        migrated.map_err(|e| {
+            StartError(format!(
+                "Không cập nhật được cấu trúc cơ sở dữ liệu / migration failed: {e}"
+            ))
+        })?;
+        let store = Store { pool, backend };
+        store.seed_org_units(catalog).await.map_err(|e| {
+            StartError(format!(
+                "Không ghi được danh mục đơn vị / seeding org units: {e}"
+            ))
+        })?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Upserts every unit of every carried list: running it at each start keeps the table equal to the
+    /// catalog the server was built with, and a second start changes nothing.
+    async fn seed_org_units(&self, catalog: &OrgCatalog) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for list in catalog.lists() {
+            for unit in list.units() {
+                sqlx::query(
+                    "INSERT INTO org_units (list_id, code, kind, name, parent) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (list_id, code) DO UPDATE
+                     SET kind = excluded.kind, name = excluded.name, parent = excluded.parent",
+                )
+                .bind(list.id.as_str())
+                .bind(unit.code.as_str())
+                .bind(serde_name(&unit.kind))
+                .bind(unit.name.as_str())
+                .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::database)
+    }
+
+    /// The last revision handed out (0 on a fresh database).
+    pub async fn latest_revision(&self) -> Result<u64, ApiError> {
+        let value: i64 =
+            sqlx::query_scalar("SELECT value FROM server_sequence WHERE name = 'revision'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(ApiError::database)?;
+        Ok(value as u64)
+    }
+
+    /// Applies one mutation in one transaction: the stored answer for a mutation seen before;
+    /// otherwise `check`'s errors as a rejection, or the merge, writing the record, the revision
+    /// counter and the answer together. The caller serialises pushes within this process; across
+    /// processes (PostgreSQL) the row lock on the counter does.
+    pub async fn apply_mutation(
+        &self,
+        mutation: &Mutation,
+        check: impl FnOnce(&Mutation) -> Vec<FieldError>,
+    ) -> Result<MutationResult, ApiError> {
+        let db = ApiError::database;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let lock_counter = match self.backend {
+            // SQLite has one writer at a time and this process serialises its pushes
+            Backend::Sqlite => "SELECT value FROM server_sequence WHERE name = 'revision'",
+            Backend::Postgres => {
+                "SELECT value FROM server_sequence WHERE name = 'revision' FOR UPDATE"
+            }
+        };
+        let last: i64 = sqlx::query_scalar(lock_counter)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mutation_id = mutation.id.to_string();
+
+        let earlier: Option<String> =
+            sqlx::query_scalar("SELECT response FROM applied_mutations WHERE mutation_id = $1")
+                .bind(&mutation_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        if let Some(response) = earlier {
+            tx.rollback().await.map_err(db)?;
+            return serde_json::from_str(&response)
+                .map_err(|e| ApiError::corrupt("applied_mutations.response", e));
+        }
+
+        let errors = check(mutation);
+        let result = if !errors.is_empty() {
+            MutationResult {
+                mutation: mutation.id,
+                outcome: Outcome::Rejected { errors },
+                record: None,
+            }
+        } else {
+            let record_id = mutation.record.id.to_string();
+            let row = sqlx::query(&format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
+            ))
+            .bind(&record_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let current = row.as_ref().map(stored_from_row).transpose()?;
+            let next = last as u64 + 1;
+            let (stored, outcome) = merge::apply(current.as_ref(), mutation, next);
+            if let Some(stored) = stored.as_ref().filter(|s| s.record.revision == next) {
+                // something changed: the record takes the next revision, and the counter moves with it
+                write_record(&mut tx, stored).await?;
+                sqlx::query("UPDATE server_sequence SET value = $1 WHERE name = 'revision'")
+                    .bind(next as i64)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+            MutationResult {
+                mutation: mutation.id,
+                outcome,
+                record: stored.map(|s| s.record),
+            }
+        };
+
+        let response =
+            serde_json::to_string(&result).map_err(|e| ApiError::corrupt("MutationResult", e))?;
+        sqlx::query(
+            "INSERT INTO applied_mutations (mutation_id, record_id, response) VALUES ($1, $2, $3)",
+        )
+        .bind(&mutation_id)
+        .bind(mutation.record.id.to_string())
+        .bind(response)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(result)
+    }
+
+    /// Records with a revision above `after`, in revision order, at most `limit` of them; only those
+    /// of `units` when given.
+    pub async fn records_after(
+        &self,
+        after: u64,
+        limit: u32,
+        units: Option<&[String]>,
+    ) -> Result<Vec<Record>, ApiError> {
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE revision > $1");
+        let mut next_param = 2;
+        if let Some(units) = units {
+            let placeholders: Vec<String> = (0..units.len())
+                .map(|i| format!("${}", next_param + i))
+                .collect();
+            sql.push_str(&format!(" AND org_unit IN ({})", placeholders.join(", ")));
+            next_param += units.len();
+        }
+        sql.push_str(&format!(" ORDER BY revision LIMIT ${next_param}"));
+
+        let mut query = sqlx::query(&sql).bind(after as i64);
+        for unit in units.unwrap_or_default() {
+            query = query.bind(unit.as_str());
+        }
+        let rows = query
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(ApiError::database)?;
+        rows.iter()
+            .map(|row| stored_from_row(row).map(|s| s.record))
+            .collect()
+    }
+}
+
+async fn write_record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    stored: &StoredRecord,
+) -> Result<(), ApiError> {
+    let json = |what: &str, value: Result<String, serde_json::Error>| {
+        value.map_err(|e| ApiError::corrupt(what, e))
+    };
+    let record = &stored.record;
+    sqlx::query(
+        "INSERT INTO records (id, data_set, org_unit, period, fields, stamps, conflicts, deleted, revision)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET
+           fields = excluded.fields, stamps = excluded.stamps, conflicts = excluded.conflicts,
+           deleted = excluded.deleted, revision = excluded.revision",
+    )
+    .bind(record.id.to_string())
+    .bind(serde_name(&record.data_set))
+    .bind(record.org_unit.as_str())
+    .bind(record.period.as_str())
+    .bind(json("fields", serde_json::to_string(&record.fields))?)
+    .bind(json("stamps", serde_json::to_string(&stored.stamps))?)
+    .bind(json("conflicts", serde_json::to_string(&record.conflicts))?)
+    .bind(i16::from(record.deleted))
+    .bind(record.revision as i64)
+    .execute(&mut **tx)
+    .await
+    .map_err(ApiError::database)?;
+    Ok(())
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|e| ApiError::corrupt("records row", e))
+}
+
+fn stored_from_row(row: &AnyRow) -> Result<StoredRecord, ApiError> {
+    let corrupt = |e: &dyn std::fmt::Display| ApiError::corrupt("records row", e);
+    let text = |name: &str| row.try_get::<String, _>(name).map_err(|e| corrupt(&e));
+    let parse = |name: &str| -> Result<serde_json::Value, ApiError> {
+        serde_json::from_str(&text(name)?).map_err(|e| corrupt(&e))
+    };
+    let record = Record {
+        id: from_value(text("id")?.into())?,
+        data_set: from_value(text("data_set")?.into())?,
+        org_unit: from_value(text("org_unit")?.into())?,
+        period: from_value(text("period")?.into())?,
+        fields: from_value(parse("fields")?)?,
+        revision: row.try_get::<i64, _>("revision").map_err(|e| corrupt(&e))? as u64,
+        deleted: row.try_get::<i64, _>("deleted").map_err(|e| corrupt(&e))? != 0,
+        conflicts: from_value(parse("conflicts")?)?,
+    };
+    Ok(StoredRecord {
+        record,
+        stamps: from_value(parse("stamps")?)?,
+    })
+}
+
+/// The name serde gives a unit enum variant ("household", "commune"): the stored form of domain enums,
+/// so the database reads the same words as the protocol.
+fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        other => unreachable!("a unit enum variant serialises as a string, got {other:?}"),
+    }
+}
+
+/// `sqlite://<absolute path>?mode=rwc`, creating the folder first. The path is percent-encoded because
+/// sqlx reads the file name from a URL (a folder name with a space or `?` would otherwise break it).
+fn sqlite_url(path: &Path) -> Result<String, StartError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        StartError(format!(
+            "Không tạo được thư mục dữ liệu {} / cannot create the data folder: {e}",
+            dir.display()
+        ))
+    })?;
+    let dir = dir.canonicalize().map_err(|e| {
+        StartError(format!(
+            "Thư mục dữ liệu {} / data folder: {e}",
+            dir.display()
+        ))
+    })?;
+    let file = dir.join(path.file_name().unwrap_or("thidua.db".as_ref()));
+    let text = file.to_str().ok_or_else(|| {
+        StartError(format!(
+            "Đường dẫn {} có ký tự không đọc được; hãy chọn thư mục khác / the path is not valid UTF-8",
+            file.display()
+        ))
+    })?;
+    let mut url = String::from("sqlite://");
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            url.push(byte as char);
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url.push_str("?mode=rwc");
+    Ok(url)
+}
+
+/// The absolute path of the SQLite file the server uses, for the start-up message.
+pub fn sqlite_file(path: &Path) -> std::path::PathBuf {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir
+        .and_then(|d| d.canonicalize().ok())
+        .unwrap_or_else(|| dir.map(Path::to_path_buf).unwrap_or_else(|| ".".into()));
+    dir.join(path.file_name().unwrap_or("thidua.db".as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_escape_odd_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite_url(&dir.path().join("thư mục?/thidua.db")).unwrap();
+        assert!(url.starts_with("sqlite:///"), "{url}");
+        assert!(
+            url.ends_with("/th%C6%B0%20m%E1%BB%A5c%3F/thidua.db?mode=rwc"),
+            "{url}"
+        );
+        assert!(
+            dir.path().join("thư mục?").is_dir(),
+            "the folder is created"
+        );
+    }
+}
