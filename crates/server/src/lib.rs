@@ -1,0 +1,193 @@
+//! # Thi Đua's server
+//!
+//! Serves the sync API that devices push their outboxes to and pull others' changes from, and the
+//! built web app. The rules (validation, merge) are the domain crate's; this crate stores, orders and
+//! answers.
+//!
+//! - `GET  /api/health`: `{"status":"ok","protocol":1,"database":"sqlite"|"postgres"}`
+//! - `POST /api/sync/push`: [`PushRequest`](thidua_domain::protocol::PushRequest) →
+//!   [`PushResponse`](thidua_domain::protocol::PushResponse)
+//! - `POST /api/sync/pull`: [`PullRequest`](thidua_domain::protocol::PullRequest) →
+//!   [`PullResponse`](thidua_domain::protocol::PullResponse)
+//! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
+//!
+//! Start it with [`build_app`] (tests do, on port 0) or [`serve`] (the binary does).
+
+pub mod config;
+pub mod error;
+pub mod static_files;
+pub mod store;
+pub mod sync;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use thidua_domain::criteria::CriteriaSet;
+use thidua_domain::org::OrgCatalog;
+use thidua_domain::protocol::PROTOCOL_VERSION;
+use tokio::net::TcpListener;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use config::{Config, Database};
+use error::ApiError;
+pub use store::{Backend, StartError, Store};
+
+/// Largest request body the API reads: a full push batch of households is far below it.
+pub const API_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub catalog: Arc<OrgCatalog>,
+    pub criteria: Arc<CriteriaSet>,
+    /// Held for a whole push, so mutations are merged one at a time in the order they arrive.
+    pub push_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Opens (creating and migrating) the database and builds the whole app: API and static files.
+pub async fn build_app(config: &Config) -> Result<(Router, AppState), StartError> {
+    let catalog = OrgCatalog::sonla();
+    let store = Store::open(&config.database, &catalog).await?;
+    let state = AppState {
+        store,
+        catalog: Arc::new(catalog),
+        criteria: Arc::new(CriteriaSet::ntm_2021_2025()),
+        push_lock: Arc::new(tokio::sync::Mutex::new(())),
+    };
+    Ok((router(state.clone(), config), state))
+}
+
+fn router(state: AppState, config: &Config) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/sync/push", post(sync::push))
+        .route("/sync/pull", post(sync::pull))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .with_state(state);
+    let app = Router::new()
+        .fallback(static_files::serve)
+        .with_state(config.dist_dir.clone());
+    Router::new()
+        .nest("/api", api)
+        .merge(app)
+        // one line per request: method, path, status, latency. Never bodies or headers: they carry
+        // household data and names.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store.ping().await?;
+    Ok(Json(json!({
+        "status": "ok",
+        "protocol": PROTOCOL_VERSION,
+        "database": state.store.backend().name(),
+    })))
+}
+
+/// A server bound to its address, ready to run: the bound address is known before serving, which is
+/// how tests on port 0 learn theirs.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Server {
+    pub async fn bind(config: &Config) -> Result<Server, StartError> {
+        let (router, state) = build_app(config).await?;
+        let listener = TcpListener::bind(config.addr).await.map_err(|e| {
+            StartError(format!(
+                "Không mở được địa chỉ {} (có thể cổng đang bị chương trình khác dùng; đặt THIDUA_ADDR \
+                 để chọn cổng khác) / cannot listen on {}: {e}",
+                config.addr, config.addr
+            ))
+        })?;
+        Ok(Server {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// The binary's body: binds, prints where the app and the data are, and serves until Ctrl+C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let server = Server::bind(&config).await?;
+    let addr = server.local_addr();
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    let url = format!("http://{host}:{}", addr.port());
+    let database = match &config.database {
+        Database::Sqlite(path) => store::sqlite_file(path).display().to_string(),
+        other => other.describe(),
+    };
+    println!("Thi Đua đang chạy tại {url} — mở địa chỉ này trong trình duyệt.");
+    println!("Thi Đua is running at {url} — open it in a browser.");
+    println!(
+        "Cơ sở dữ liệu / database ({}): {database}",
+        config.database.kind()
+    );
+    println!("Nhấn Ctrl+C để dừng / press Ctrl+C to stop.");
+    server
+        .run(shutdown_signal())
+        .await
+        .map_err(|e| StartError(format!("Máy chủ dừng vì lỗi / server stopped: {e}")))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        // if the handler cannot be installed, run until killed rather than stop at once
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

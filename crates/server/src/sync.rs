@@ -1,0 +1,253 @@
+//! The sync API: push (apply mutations, answer each) and pull (records changed since a cursor).
+//! Requests are parsed into checked values here, at the edge; the store sees only those.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use thidua_domain::org::{Level, OrgCatalog, UnitCode};
+use thidua_domain::protocol::{
+    Cursor, Mutation, PullRequest, PullResponse, PushRequest, PushResponse, MAX_PULL_LIMIT,
+    MAX_PUSH_BATCH, PROTOCOL_VERSION,
+};
+use thidua_domain::FieldError;
+
+use crate::error::{ApiError, ApiJson};
+use crate::AppState;
+
+pub async fn push(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    check_protocol(request.protocol)?;
+    if request.mutations.len() > MAX_PUSH_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!(
+                "Một lần gửi có {} thay đổi, tối đa là {MAX_PUSH_BATCH}. Hãy gửi thành nhiều đợt.",
+                request.mutations.len()
+            ),
+            format!(
+                "One push holds {} changes; at most {MAX_PUSH_BATCH} are allowed. Send them in several batches.",
+                request.mutations.len()
+            ),
+        ));
+    }
+    // One push at a time: the merge reads a record and the revision counter and writes both, and
+    // answers must follow the order in which the server applied mutations.
+    let _writer = state.push_lock.lock().await;
+    let mut results = Vec::with_capacity(request.mutations.len());
+    for mutation in &request.mutations {
+        let result = state
+            .store
+            .apply_mutation(mutation, |m| check_mutation(&state, m))
+            .await?;
+        results.push(result);
+    }
+    tracing::info!(
+        mutations = results.len(),
+        rejected = results
+            .iter()
+            .filter(|r| r.outcome.revision().is_none())
+            .count(),
+        "push"
+    );
+    Ok(Json(PushResponse {
+        protocol: PROTOCOL_VERSION,
+        results,
+    }))
+}
+
+/// Everything that makes the server refuse a mutation before merging: the data set's rules, and a
+/// unit that is a commune of a known list (a record for a district, or for a code nobody knows, would
+/// never appear in any report).
+fn check_mutation(state: &AppState, mutation: &Mutation) -> Vec<FieldError> {
+    let record = &mutation.record;
+    let mut errors = record.validate(&state.criteria);
+    let known_commune = state.catalog.lists().iter().any(|list| {
+        list.get(&record.org_unit)
+            .is_some_and(|u| u.level() == Level::Commune)
+    });
+    if !known_commune && !errors.iter().any(|e| e.field == "org_unit") {
+        errors.push(FieldError::new(
+            "org_unit",
+            "unknown_commune",
+            format!(
+                "Mã {} không phải xã, phường hoặc thị trấn nào trong danh mục đơn vị của tỉnh. \
+                 Hãy chọn lại đơn vị trong danh sách.",
+                record.org_unit
+            ),
+            format!(
+                "Code {} is not a commune, ward or township of the province's unit lists. \
+                 Choose the unit again from the list.",
+                record.org_unit
+            ),
+        ));
+    }
+    errors
+}
+
+pub async fn pull(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<PullRequest>,
+) -> Result<Json<PullResponse>, ApiError> {
+    check_protocol(request.protocol)?;
+    let limit = PullLimit::parse(request.limit)?;
+    let after = Revision::from_cursor(request.cursor.as_ref())?;
+    let scope = match &request.org_unit {
+        None => None,
+        Some(code) => Some(communes_within(&state.catalog, code)?),
+    };
+    if after.0 > state.store.latest_revision().await? {
+        // a cursor from another server, or from before a restore: the device must start over
+        return Err(bad_cursor());
+    }
+
+    // one extra row tells whether another page follows, without a COUNT
+    let mut records = state
+        .store
+        .records_after(after.0, limit.0 + 1, scope.as_deref())
+        .await?;
+    let has_more = records.len() > limit.0 as usize;
+    records.truncate(limit.0 as usize);
+    let next = records.last().map_or(after, |r| Revision(r.revision));
+    Ok(Json(PullResponse {
+        protocol: PROTOCOL_VERSION,
+        records,
+        next_cursor: next.to_cursor(),
+        has_more,
+    }))
+}
+
+fn check_protocol(version: u16) -> Result<(), ApiError> {
+    if version == PROTOCOL_VERSION {
+        Ok(())
+    } else {
+        Err(ApiError::protocol_version(version))
+    }
+}
+
+/// A page size the server accepts: 1..=MAX_PULL_LIMIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PullLimit(u32);
+
+impl PullLimit {
+    fn parse(limit: u32) -> Result<PullLimit, ApiError> {
+        if (1..=MAX_PULL_LIMIT).contains(&limit) {
+            Ok(PullLimit(limit))
+        } else {
+            Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_limit",
+                format!("Số bản ghi mỗi lần tải phải từ 1 đến {MAX_PULL_LIMIT} (đang là {limit})."),
+                format!("A pull's limit must be between 1 and {MAX_PULL_LIMIT} (got {limit})."),
+            ))
+        }
+    }
+}
+
+/// A position in the server's revision order. Devices see it only as an opaque cursor: the decimal
+/// revision of the last record they received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Revision(u64);
+
+impl Revision {
+    fn from_cursor(cursor: Option<&Cursor>) -> Result<Revision, ApiError> {
+        match cursor {
+            None => Ok(Revision(0)),
+            Some(Cursor(text)) if text.is_empty() => Ok(Revision(0)),
+            // only plain digits: "+5" or " 5" are not cursors this server made
+            Some(Cursor(text)) if text.bytes().all(|b| b.is_ascii_digit()) => {
+                text.parse().map(Revision).map_err(|_| bad_cursor())
+            }
+            Some(_) => Err(bad_cursor()),
+        }
+    }
+
+    fn to_cursor(self) -> Cursor {
+        Cursor(self.0.to_string())
+    }
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_cursor",
+        "Vị trí đồng bộ (cursor) không phải do máy chủ này cấp. Hãy tải lại dữ liệu từ đầu (bỏ cursor).",
+        "The sync cursor was not issued by this server. Pull again from the beginning (without a cursor).",
+    )
+}
+
+/// The communes a pull filter covers, in every list the server knows: the commune itself, or every
+/// commune under a district or the province (a 2023 district; a 2025 commune is found in its own list).
+fn communes_within(catalog: &OrgCatalog, code: &UnitCode) -> Result<Vec<String>, ApiError> {
+    let known = catalog.lists().iter().any(|list| list.get(code).is_some());
+    if !known {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_org_unit",
+            format!("Không có đơn vị mã {code} trong danh mục của tỉnh. Hãy chọn đơn vị trong danh sách."),
+            format!("No unit has code {code} in the province's lists. Choose a unit from the list."),
+        ));
+    }
+    let mut codes: Vec<String> = catalog
+        .lists()
+        .iter()
+        .flat_map(|list| {
+            list.communes()
+                .filter(|c| list.is_within(&c.code, code))
+                .map(|c| c.code.to_string())
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    Ok(codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> UnitCode {
+        UnitCode::parse(text).unwrap()
+    }
+
+    #[test]
+    fn cursors_are_plain_decimal_revisions() {
+        assert_eq!(Revision::from_cursor(None).unwrap(), Revision(0));
+        assert_eq!(
+            Revision::from_cursor(Some(&Cursor("42".into()))).unwrap(),
+            Revision(42)
+        );
+        for bad in ["-1", "+5", " 5", "abc", "99999999999999999999999"] {
+            let err = Revision::from_cursor(Some(&Cursor(bad.into()))).unwrap_err();
+            assert_eq!(err.code, "bad_cursor", "{bad}");
+        }
+        assert_eq!(Revision(7).to_cursor(), Cursor("7".into()));
+    }
+
+    #[test]
+    fn limits() {
+        assert!(PullLimit::parse(0).is_err());
+        assert!(PullLimit::parse(MAX_PULL_LIMIT + 1).is_err());
+        assert_eq!(PullLimit::parse(MAX_PULL_LIMIT).unwrap().0, MAX_PULL_LIMIT);
+    }
+
+    #[test]
+    fn filters_cover_communes_under_a_unit() {
+        let catalog = OrgCatalog::sonla();
+        let district = communes_within(&catalog, &code("116")).unwrap();
+        assert!(district.contains(&"03646".to_string()));
+        let list_2023 = catalog.list("sonla-2023").unwrap();
+        assert!(district
+            .iter()
+            .all(|c| list_2023.is_within(&code(c), &code("116"))));
+        assert_eq!(
+            communes_within(&catalog, &code("03646")).unwrap(),
+            vec!["03646"]
+        );
+        let province = communes_within(&catalog, &code("14")).unwrap();
+        assert!(province.len() > district.len());
+        assert!(communes_within(&catalog, &code("99")).is_err());
+    }
+}
