@@ -1,0 +1,270 @@
+//! Starts the real server on 127.0.0.1:0 with a fresh database: a SQLite file in a new temp folder, or,
+//! when THIDUA_TEST_POSTGRES_URL is set (postgres://user@host:port/db), a new database created on that
+//! PostgreSQL server for this test alone.
+
+#![allow(dead_code)] // each test binary uses a different part of the helpers
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{json, Value};
+use sqlx::Connection;
+use tempfile::TempDir;
+use thidua_domain::org::UnitCode;
+use thidua_domain::protocol::{
+    DataSet, DeviceId, Fields, Mutation, MutationId, Period, PullRequest, PullResponse,
+    PushRequest, PushResponse, Record, RecordId, PROTOCOL_VERSION,
+};
+use thidua_server::{AppState, Config, Database, Server};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub database: Database,
+    stop: Option<oneshot::Sender<()>>,
+    // kept alive for the test's duration; removed when dropped
+    _data: TempDir,
+    _dist: TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The app with an empty dist folder (no web app built).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The app, after `prepare_dist` has written files into its dist folder.
+pub async fn spawn_app_with(prepare_dist: impl FnOnce(&Path)) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let dist = tempfile::tempdir().expect("temp dir");
+    prepare_dist(dist.path());
+    let mut config = Config::sqlite_in(data.path(), dist.path());
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    if let Some(url) = std::env::var("THIDUA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        config.database = Database::Postgres(fresh_postgres_database(&url).await);
+    }
+    let server = Server::bind(&config).await.expect("server starts");
+    let addr = server.local_addr();
+    let state = server.state.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        state,
+        database: config.database,
+        stop: Some(stop),
+        _data: data,
+        _dist: dist,
+    }
+}
+
+/// Creates `thidua_test_<uuid>` on the server of `url` and returns its URL.
+async fn fresh_postgres_database(url: &str) -> String {
+    let mut admin = sqlx::PgConnection::connect(url)
+        .await
+        .expect("THIDUA_TEST_POSTGRES_URL reachable");
+    let name = format!("thidua_test_{}", Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let server = match base.rsplit_once('/') {
+        // postgres://host/db → keep postgres://host
+        Some((server, _db)) if server.contains("://") && !server.ends_with('/') => server,
+        _ => base.trim_end_matches('/'),
+    };
+    format!("{server}/{name}{query}")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn push(&self, device: DeviceId, mutations: Vec<Mutation>) -> PushResponse {
+        let request = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            device,
+            mutations,
+        };
+        let response = self
+            .client
+            .post(self.url("/api/sync/push"))
+            .json(&request)
+            .send()
+            .await
+            .expect("push sent");
+        assert_eq!(response.status(), 200, "push answered");
+        response.json().await.expect("a PushResponse")
+    }
+
+    pub async fn pull(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        org_unit: Option<&str>,
+    ) -> PullResponse {
+        let request = PullRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: cursor.map(|c| thidua_domain::protocol::Cursor(c.to_string())),
+            limit,
+            org_unit: org_unit.map(|c| UnitCode::parse(c).unwrap()),
+        };
+        let response = self
+            .client
+            .post(self.url("/api/sync/pull"))
+            .json(&request)
+            .send()
+            .await
+            .expect("pull sent");
+        assert_eq!(response.status(), 200, "pull answered");
+        response.json().await.expect("a PullResponse")
+    }
+
+    /// Every record, following cursors to the end.
+    pub async fn pull_all(&self) -> Vec<Record> {
+        let mut records = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.pull(cursor.as_deref(), 100, None).await;
+            records.extend(page.records);
+            cursor = Some(page.next_cursor.0);
+            if !page.has_more {
+                return records;
+            }
+        }
+    }
+
+    pub async fn latest_revision(&self) -> u64 {
+        self.state.store.latest_revision().await.expect("read")
+    }
+}
+
+pub fn new_device() -> DeviceId {
+    DeviceId(Uuid::now_v7())
+}
+
+pub fn new_mutation_id() -> MutationId {
+    MutationId(Uuid::now_v7())
+}
+
+/// A valid household's fields; `overrides` replaces or adds fields.
+pub fn household_fields(overrides: Value) -> Fields {
+    let mut fields: Fields = serde_json::from_value(json!({
+        "head_name": "Lò Văn A",
+        "village": "Bản Hụm",
+        "area": "rural",
+        "members": 4,
+        "working_age_members": 2,
+        "children_under_16": 2,
+        "members_16_to_30": 1,
+        "income_per_person_month": 1200000,
+        "floor_area_m2": 40
+    }))
+    .unwrap();
+    if let Value::Object(extra) = overrides {
+        fields.extend(extra);
+    }
+    fields
+}
+
+pub fn household(id: RecordId, org_unit: &str, fields: Fields) -> Record {
+    Record {
+        id,
+        data_set: DataSet::Household,
+        org_unit: UnitCode::parse(org_unit).unwrap(),
+        period: Period::parse("2023").unwrap(),
+        fields,
+        revision: 0,
+        deleted: false,
+        conflicts: Vec::new(),
+    }
+}
+
+/// A device's change to `record`, based on `base_revision`, naming the `changed` fields.
+pub fn mutation(
+    device: DeviceId,
+    record: Record,
+    base_revision: u64,
+    changed: &[&str],
+) -> Mutation {
+    Mutation {
+        id: new_mutation_id(),
+        device,
+        record,
+        base_revision,
+        changed: changed.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// A mutation creating `record`: every field is changed.
+pub fn create(device: DeviceId, record: Record) -> Mutation {
+    let changed: BTreeSet<String> = record.fields.keys().cloned().collect();
+    Mutation {
+        id: new_mutation_id(),
+        device,
+        record,
+        base_revision: 0,
+        changed,
+    }
+}
+
+pub fn new_household(org_unit: &str) -> Record {
+    household(
+        RecordId(Uuid::now_v7()),
+        org_unit,
+        household_fields(json!({})),
+    )
+}
+
+/// The `error` object of a JSON error answer, after checking its status.
+pub async fn error_body(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "JSON error, got {content_type}"
+    );
+    let body: Value = response.json().await.expect("JSON body");
+    let error = body["error"].clone();
+    assert!(error["code"].is_string(), "error.code in {body}");
+    assert!(error["message"].is_string(), "error.message in {body}");
+    assert!(
+        error["message_en"].is_string(),
+        "error.message_en in {body}"
+    );
+    error
+}
