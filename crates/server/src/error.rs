@@ -134,7 +134,12 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         // body_text() carries serde's own words (line, column, the unknown field's name): the person
         // fixing the client needs exactly that, and it never contains more than the body's own text.
-        let detail = rejection.body_text();
+        let text = rejection.body_text();
+        // axum prefixes serde's message with its own English sentence ("Failed to parse the request
+        // body as JSON: …"); the Vietnamese message has its own opening, so keep serde's part only
+        let detail = text
+            .split_once(": ")
+            .map_or(text.as_str(), |(_, serde)| serde);
         match rejection {
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -147,20 +147,26 @@ impl Store {
     /// Applies one mutation in one transaction: the stored answer for a mutation seen before;
     /// otherwise `check`'s errors as a rejection, or the merge, writing the record, the revision
     /// counter and the answer together. The caller serialises pushes within this process; across
-    /// processes (PostgreSQL) the row lock on the counter does.
+    /// processes, SQLite's write lock or PostgreSQL's row lock on the counter does.
     pub async fn apply_mutation(
         &self,
         mutation: &Mutation,
         check: impl FnOnce(&Mutation) -> Vec<FieldError>,
     ) -> Result<MutationResult, ApiError> {
         let db = ApiError::database;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let lock_counter = match self.backend {
-            // SQLite has one writer at a time and this process serialises its pushes
-            Backend::Sqlite => "SELECT value FROM server_sequence WHERE name = 'revision'",
-            Backend::Postgres => {
-                "SELECT value FROM server_sequence WHERE name = 'revision' FOR UPDATE"
-            }
+        // Writers queue on the revision counter before reading anything, so each merge sees the
+        // latest committed record and revisions commit in increasing order (a pull never skips one).
+        let (mut tx, lock_counter) = match self.backend {
+            // IMMEDIATE takes SQLite's write lock now (waiting up to the busy timeout); a deferred
+            // transaction that read first could fail at its first write if another process wrote.
+            Backend::Sqlite => (
+                self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
+                "SELECT value FROM server_sequence WHERE name = 'revision'",
+            ),
+            Backend::Postgres => (
+                self.pool.begin().await.map_err(db)?,
+                "SELECT value FROM server_sequence WHERE name = 'revision' FOR UPDATE",
+            ),
         };
         let last: i64 = sqlx::query_scalar(lock_counter)
             .fetch_one(&mut *tx)

@@ -442,3 +442,49 @@ impl ParseUnit for str {
         thidua_domain::org::UnitCode::parse(self).unwrap()
     }
 }
+
+#[tokio::test]
+async fn concurrent_pushes_get_distinct_revisions_in_commit_order() {
+    let app = spawn_app().await;
+    // half the pushes go to a second server on the same database, as a second process would
+    let other = app.another_server().await;
+    let pushes = (0..8).map(|i| {
+        let device = new_device();
+        let mutations = (0..5)
+            .map(|_| create(device, new_household("03646")))
+            .collect();
+        let request = serde_json::to_value(thidua_domain::protocol::PushRequest {
+            protocol: PROTOCOL_VERSION,
+            device,
+            mutations,
+        })
+        .unwrap();
+        let client = app.client.clone();
+        let base = if i % 2 == 0 { &app.base } else { &other.base };
+        let url = format!("{base}/api/sync/push");
+        tokio::spawn(async move {
+            let response = client.post(url).json(&request).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response
+                .json::<thidua_domain::protocol::PushResponse>()
+                .await
+                .unwrap()
+        })
+    });
+    let mut revisions = Vec::new();
+    for push in pushes.collect::<Vec<_>>() {
+        let answer = push.await.unwrap();
+        // one push's mutations are applied in order (another server's may come between them)
+        let own: Vec<u64> = answer
+            .results
+            .iter()
+            .map(|r| r.outcome.revision().unwrap())
+            .collect();
+        assert!(own.windows(2).all(|w| w[1] > w[0]), "{own:?}");
+        revisions.extend(own);
+    }
+    revisions.sort();
+    assert_eq!(revisions, (1..=40).collect::<Vec<u64>>());
+    let pulled: Vec<u64> = app.pull_all().await.iter().map(|r| r.revision).collect();
+    assert_eq!(pulled, (1..=40).collect::<Vec<u64>>());
+}

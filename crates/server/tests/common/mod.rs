@@ -24,6 +24,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub database: Database,
+    config: Config,
     stop: Option<oneshot::Sender<()>>,
     // kept alive for the test's duration; removed when dropped
     _data: TempDir,
@@ -56,21 +57,40 @@ pub async fn spawn_app_with(prepare_dist: impl FnOnce(&Path)) -> TestApp {
     {
         config.database = Database::Postgres(fresh_postgres_database(&url).await);
     }
-    let server = Server::bind(&config).await.expect("server starts");
+    let (base, state, stop) = start(&config).await;
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        state,
+        database: config.database.clone(),
+        config,
+        stop: Some(stop),
+        _data: data,
+        _dist: dist,
+    }
+}
+
+async fn start(config: &Config) -> (String, AppState, oneshot::Sender<()>) {
+    let server = Server::bind(config).await.expect("server starts");
     let addr = server.local_addr();
     let state = server.state.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run(async {
         let _ = stopped.await;
     }));
-    TestApp {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-        state,
-        database: config.database,
-        stop: Some(stop),
-        _data: data,
-        _dist: dist,
+    (format!("http://{addr}"), state, stop)
+}
+
+/// A second server on the same database, as a second process would be: its own pool and push lock.
+pub struct OtherServer {
+    pub base: String,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn another_server(&self) -> OtherServer {
+        let (base, _state, stop) = start(&self.config).await;
+        OtherServer { base, _stop: stop }
     }
 }
 
