@@ -1,16 +1,40 @@
 #!/usr/bin/env bash
-# Runs every test of Thi Đua. Installs what is missing first (see scripts/setup.sh).
+# Runs every test of Thi Đua, installing what is missing first (scripts/setup.sh):
+#   1. domain rules and the server against a real SQLite file (cargo test)
+#   2. the server again against a real PostgreSQL that this script starts
+#   3. storage in headless Chromium (wasm-bindgen-test)
+#   4. user journeys end to end: the release build, the real server, Playwright driving Chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
-
 source scripts/setup.sh
-setup_rust
 
-echo "== domain rules (cargo test) =="
-cargo test --workspace --locked
+setup_web_build
+setup_browser
+setup_postgres_tools
 
-echo "== the domain crate builds for the browser (wasm32) =="
-cargo build -p thidua-domain --target wasm32-unknown-unknown --locked
+step() { echo; echo "== $* ($(( $(date +%s) - started )) s) =="; }
 
+step "domain rules and server on SQLite (cargo test)"
+cargo test -p thidua-domain -p thidua-server --locked
+
+step "server on PostgreSQL"
+start_postgres
+THIDUA_TEST_POSTGRES_URL="$POSTGRES_URL" cargo test -p thidua-server --locked
+stop_postgres
+
+step "storage in headless Chromium (wasm-bindgen-test)"
+cargo test --target wasm32-unknown-unknown -p thidua-app --locked
+
+step "release build of the app (trunk, wasm-opt)"
+trunk build --release
+report_sizes dist
+
+step "end to end (Playwright + Chromium against the real server)"
+cargo build -p thidua-server --locked
+setup_e2e
+THIDUA_SERVER_BIN="$PWD/target/debug/thidua-server" THIDUA_DIST="$PWD/dist" \
+    node --test --test-concurrency=1 tests/e2e/
+
+echo
 echo "all tests passed in $(( $(date +%s) - started )) s"

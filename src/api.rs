@@ -1,0 +1,97 @@
+//! Talking to the server: JSON over `fetch`, with a timeout, because on 2G a request can hang for minutes.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Why a request did not give an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No answer at all: no network, server down, or the timeout passed. The real signal of being offline.
+    Unreachable,
+    /// The server answered with an error (4xx/5xx): its code and Vietnamese message.
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// An answer we could not read (a proxy's page, a different version).
+    Unreadable(String),
+}
+
+impl ApiError {
+    pub fn message_vi(&self) -> String {
+        match self {
+            ApiError::Unreachable => {
+                "Không kết nối được máy chủ. Dữ liệu vẫn lưu trên máy và sẽ gửi khi có mạng.".into()
+            }
+            ApiError::Server { message, .. } => message.clone(),
+            ApiError::Unreadable(_) => {
+                "Máy chủ trả lời không đúng dạng. Hãy cập nhật ứng dụng hoặc báo cho quản trị."
+                    .into()
+            }
+        }
+    }
+}
+
+/// Server error bodies look like {"error": {"code", "message", …}}.
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+/// POSTs `body` as JSON to `path` and reads the JSON answer, giving up after `timeout_ms`.
+pub async fn post_json<B: Serialize, R: DeserializeOwned>(
+    path: &str,
+    body: &B,
+    timeout_ms: i32,
+) -> Result<R, ApiError> {
+    let text = serde_json::to_string(body).map_err(|e| ApiError::Unreadable(e.to_string()))?;
+    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&text));
+    let headers = web_sys::Headers::new().map_err(|_| ApiError::Unreachable)?;
+    let _ = headers.set("content-type", "application/json");
+    init.set_headers(&headers);
+    let abort = web_sys::AbortController::new().ok();
+    if let Some(abort) = &abort {
+        init.set_signal(Some(&abort.signal()));
+        let abort = abort.clone();
+        let timer = wasm_bindgen::closure::Closure::once_into_js(move || abort.abort());
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            timer.unchecked_ref(),
+            timeout_ms,
+        );
+    }
+    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
+    let body = JsFuture::from(response.text().map_err(|_| ApiError::Unreachable)?)
+        .await
+        .map_err(|_| ApiError::Unreachable)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        serde_json::from_str(&body).map_err(|e| ApiError::Unreadable(e.to_string()))
+    } else {
+        match serde_json::from_str::<ErrorBody>(&body) {
+            Ok(err) => Err(ApiError::Server {
+                status: response.status(),
+                code: err.error.code,
+                message: err.error.message,
+            }),
+            // a gateway's page while the server restarts: treat as unreachable, retry later
+            Err(_) if response.status() >= 500 => Err(ApiError::Unreachable),
+            Err(e) => Err(ApiError::Unreadable(e.to_string())),
+        }
+    }
+}

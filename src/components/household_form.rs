@@ -1,0 +1,358 @@
+//! The household form of the annual poverty review, with the classification shown live as the
+//! officer types. Validation is the domain's, so the form refuses exactly what the server would.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use thidua_domain::poverty::{field_label, Area, Deprivation, Dimension, Household};
+use thidua_domain::{FieldError, Lang};
+
+use crate::i18n::{t, tr, UiLang};
+use crate::pages::Selection;
+use crate::storage::{LocalRecord, SyncState};
+
+/// What the officer has typed, as text, before it is a `Household`.
+#[derive(Clone, Copy)]
+struct FormState {
+    head_name: RwSignal<String>,
+    village: RwSignal<String>,
+    area: RwSignal<Area>,
+    members: RwSignal<String>,
+    working_age_members: RwSignal<String>,
+    children_under_16: RwSignal<String>,
+    members_16_to_30: RwSignal<String>,
+    income: RwSignal<String>,
+    floor_area: RwSignal<String>,
+    deprivations: RwSignal<Vec<Deprivation>>,
+}
+
+/// Reads a whole number as officers write it: "1.500.000", "1 500 000" and "1500000" are the same.
+pub fn parse_whole(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | ',' | '\u{a0}'))
+        .collect();
+    if cleaned.is_empty() {
+        return Ok(None);
+    }
+    cleaned.parse::<i64>().map(Some)
+}
+
+fn not_a_number(field: &str) -> FieldError {
+    let (vi, en) = field_label(field);
+    FieldError::new(
+        field,
+        "wrong_type",
+        format!("{vi}: phải là một số, ví dụ 1.500.000"),
+        format!("{en}: must be a number, e.g. 1500000"),
+    )
+}
+
+fn required(field: &str) -> FieldError {
+    let (vi, en) = field_label(field);
+    FieldError::new(
+        field,
+        "required",
+        format!("{vi}: chưa nhập; hãy nhập số"),
+        format!("{en}: is empty; please enter a number"),
+    )
+}
+
+impl FormState {
+    fn from_household(h: Option<Household>) -> FormState {
+        let h = h.as_ref();
+        let num = |v: Option<i64>| RwSignal::new(v.map(|v| v.to_string()).unwrap_or_default());
+        FormState {
+            head_name: RwSignal::new(h.map(|h| h.head_name.clone()).unwrap_or_default()),
+            village: RwSignal::new(h.map(|h| h.village.clone()).unwrap_or_default()),
+            area: RwSignal::new(h.map_or(Area::Rural, |h| h.area)),
+            members: num(h.map(|h| h.members)),
+            working_age_members: num(h.map(|h| h.working_age_members)),
+            children_under_16: num(h.map(|h| h.children_under_16)),
+            members_16_to_30: num(h.map(|h| h.members_16_to_30)),
+            income: num(h.map(|h| h.income_per_person_month)),
+            floor_area: num(h.and_then(|h| h.floor_area_m2)),
+            deprivations: RwSignal::new(h.map(|h| h.deprivations.clone()).unwrap_or_default()),
+        }
+    }
+
+    /// The household typed so far, or what keeps it from being one, then the domain's own checks.
+    fn household(&self) -> (Option<Household>, Vec<FieldError>) {
+        let mut errors = Vec::new();
+        let mut number = |field: &str, text: String, needed: bool| match parse_whole(&text) {
+            Ok(Some(v)) => Some(v),
+            Ok(None) => {
+                if needed {
+                    errors.push(required(field));
+                }
+                None
+            }
+            Err(_) => {
+                errors.push(not_a_number(field));
+                None
+            }
+        };
+        let members = number("members", self.members.get(), true);
+        let working = number("working_age_members", self.working_age_members.get(), false);
+        let children = number("children_under_16", self.children_under_16.get(), false);
+        let young = number("members_16_to_30", self.members_16_to_30.get(), false);
+        let income = number("income_per_person_month", self.income.get(), true);
+        let floor = number("floor_area_m2", self.floor_area.get(), false);
+        let (Some(members), Some(income)) = (members, income) else {
+            return (None, errors);
+        };
+        let household = Household {
+            head_name: self.head_name.get().trim().to_string(),
+            village: self.village.get().trim().to_string(),
+            area: self.area.get(),
+            members,
+            working_age_members: working.unwrap_or(0),
+            children_under_16: children.unwrap_or(0),
+            members_16_to_30: young.unwrap_or(0),
+            income_per_person_month: income,
+            floor_area_m2: floor,
+            deprivations: self.deprivations.get(),
+        };
+        errors.extend(household.validate());
+        (Some(household), errors)
+    }
+}
+
+const DIMENSIONS: [Dimension; 6] = [
+    Dimension::Employment,
+    Dimension::Health,
+    Dimension::Education,
+    Dimension::Housing,
+    Dimension::WaterSanitation,
+    Dimension::Information,
+];
+
+#[component]
+pub fn HouseholdForm(
+    selection: Selection,
+    existing: Option<LocalRecord>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let lang = expect_context::<UiLang>().0;
+    let form = FormState::from_household(
+        existing
+            .as_ref()
+            .and_then(|l| Household::from_fields(&l.record.fields).ok()),
+    );
+    let tried = RwSignal::new(false);
+    let saving = RwSignal::new(false);
+    let save_error = RwSignal::new(None::<String>);
+    // what the server said last time, shown until the officer saves a new version
+    let server_errors = existing
+        .as_ref()
+        .filter(|l| l.sync == SyncState::NeedsFix)
+        .map(|l| l.errors.clone())
+        .unwrap_or_default();
+    let server_errors = StoredValue::new(server_errors);
+    let conflicts = existing
+        .as_ref()
+        .map(|l| l.record.conflicts.clone())
+        .unwrap_or_default();
+    let existing = StoredValue::new(existing);
+
+    let checked = Memo::new(move |_| form.household());
+    let field_errors = move |field: &'static str| {
+        let mut shown: Vec<String> = Vec::new();
+        if tried.get() {
+            shown.extend(
+                checked
+                    .get()
+                    .1
+                    .iter()
+                    .filter(|e| e.field == field)
+                    .map(|e| e.message(lang.get()).to_string()),
+            );
+        }
+        server_errors.with_value(|errors| {
+            shown.extend(
+                errors
+                    .iter()
+                    .filter(|e| e.field == field)
+                    .map(|e| e.message(lang.get()).to_string()),
+            );
+        });
+        shown
+    };
+    let error_view = move |field: &'static str| {
+        move || {
+            field_errors(field)
+                .into_iter()
+                .map(|m| view! { <span class="field-error" role="alert" data-testid=format!("error-{field}")>{m}</span> })
+                .collect_view()
+        }
+    };
+    let text_input = move |field: &'static str, signal: RwSignal<String>, numeric: bool| {
+        let (vi, en) = field_label(field);
+        view! {
+            <label class="field">
+                <span>{move || tr(lang.get(), vi, en)}</span>
+                <input type="text" inputmode=if numeric { "numeric" } else { "text" } name=field
+                    prop:value=move || signal.get() on:input=move |ev| signal.set(event_target_value(&ev))/>
+                {error_view(field)}
+            </label>
+        }
+    };
+
+    let save = move |_| {
+        tried.set(true);
+        let (household, errors) = checked.get_untracked();
+        let Some(household) = household.filter(|_| errors.is_empty()) else {
+            save_error.set(Some(
+                tr(
+                    lang.get_untracked(),
+                    "Còn ô chưa đúng (tô đỏ bên dưới). Hãy sửa rồi lưu lại.",
+                    "Some fields need a fix (marked below).",
+                )
+                .into(),
+            ));
+            return;
+        };
+        saving.set(true);
+        let selection = selection.clone();
+        leptos::task::spawn_local(async move {
+            let services = crate::services();
+            let existing = existing.get_value();
+            match crate::households::save_household(
+                &services.store,
+                &services.device,
+                existing,
+                &selection.commune,
+                &selection.period,
+                &household,
+            )
+            .await
+            {
+                Ok(_) => {
+                    crate::sync::refresh_counts(&services.store, expect_context_or_default()).await;
+                    services.trigger.fire();
+                    on_done.run(());
+                }
+                Err(e) => save_error.set(Some(e.message_vi())),
+            }
+            saving.set(false);
+        });
+    };
+    let delete = move |_| {
+        let Some(local) = existing.get_value() else {
+            return;
+        };
+        let question = tr(
+            lang.get_untracked(),
+            "Xóa hộ này? Việc xóa sẽ được gửi lên máy chủ.",
+            "Delete this household? The deletion will be sent to the server.",
+        );
+        let confirmed = web_sys::window()
+            .and_then(|w| w.confirm_with_message(question).ok())
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let services = crate::services();
+            match crate::households::delete_household(&services.store, &services.device, local)
+                .await
+            {
+                Ok(_) => {
+                    services.trigger.fire();
+                    on_done.run(());
+                }
+                Err(e) => save_error.set(Some(e.message_vi())),
+            }
+        });
+    };
+
+    view! {
+        <section class="card form" data-testid="household-form">
+            <h2>{move || if existing.with_value(|e| e.is_some()) { t("Sửa hộ gia đình", "Edit household")() } else { t("Thêm hộ gia đình", "Add household")() }}</h2>
+            {(!server_errors.with_value(|e| e.is_empty())).then(|| view! {
+                <p class="notice error" role="alert" data-testid="needs-fix-notice">
+                    {t("Máy chủ chưa nhận hộ này vì có ô chưa đúng (ghi bên dưới). Hãy sửa rồi lưu; dữ liệu vẫn giữ trên máy.",
+                       "The server did not accept this household: fix the fields marked below and save; nothing is lost.")}
+                </p>
+            })}
+            {(!conflicts.is_empty()).then(|| view! {
+                <p class="notice warn" role="status">
+                    {t("Có người khác sửa cùng ô trên máy khác. Đang hiện bản mới nhất; hãy kiểm tra và lưu lại để chốt.",
+                       "Someone else changed the same fields on another device. The latest is shown; check and save to settle it.")}
+                    <ul>{conflicts.iter().map(|c| {
+                        let (vi, _) = field_label(&c.field);
+                        let values: Vec<String> = c.versions.iter().map(|v| v.value.to_string()).collect();
+                        view! { <li>{format!("{vi}: {}", values.join(" / "))}</li> }
+                    }).collect_view()}</ul>
+                </p>
+            })}
+            <div class="live" data-testid="classification">
+                {move || match checked.get() {
+                    (Some(h), _) => {
+                        let c = h.classification();
+                        view! {
+                            <span class=crate::pages::households::class_badge(c)>{tr(lang.get(), c.label_vi(), c.label_en())}</span>
+                            <small>{format!("{} {}", h.deprivation_count(), tr(lang.get(), "chỉ số thiếu hụt", "deprivations"))}</small>
+                        }.into_any()
+                    }
+                    (None, _) => view! { <small>{t("Nhập số nhân khẩu và thu nhập để xem phân loại", "Enter members and income to see the classification")}</small> }.into_any(),
+                }}
+            </div>
+            {text_input("head_name", form.head_name, false)}
+            {text_input("village", form.village, false)}
+            <fieldset class="field">
+                <legend>{move || tr(lang.get(), "Khu vực", "Area")}</legend>
+                {[Area::Rural, Area::Urban].into_iter().map(|a| view! {
+                    <label class="radio">
+                        <input type="radio" name="area" prop:checked=move || form.area.get() == a on:change=move |_| form.area.set(a)/>
+                        {move || if a == Area::Rural { tr(lang.get(), "Nông thôn", "Rural") } else { tr(lang.get(), "Thành thị", "Urban") }}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            {text_input("members", form.members, true)}
+            {text_input("working_age_members", form.working_age_members, true)}
+            {text_input("children_under_16", form.children_under_16, true)}
+            {text_input("members_16_to_30", form.members_16_to_30, true)}
+            {text_input("income_per_person_month", form.income, true)}
+            {text_input("floor_area_m2", form.floor_area, true)}
+            <h3>{t("Chỉ số thiếu hụt (đánh dấu nếu hộ thiếu)", "Deprivations (tick where the household lacks it)")}</h3>
+            {DIMENSIONS.into_iter().map(|dim| view! {
+                <fieldset class="dimension">
+                    <legend>{move || tr(lang.get(), dim.label_vi(), dim.label_en())}</legend>
+                    {Deprivation::ALL.into_iter().filter(|d| d.dimension() == dim).map(|d| view! {
+                        <label class="check">
+                            <input type="checkbox" name=d.field()
+                                prop:checked=move || form.deprivations.with(|ds| ds.contains(&d))
+                                on:change=move |_| form.deprivations.update(|ds| if let Some(i) = ds.iter().position(|x| *x == d) { ds.remove(i); } else { ds.push(d); })/>
+                            {move || tr(lang.get(), d.label_vi(), d.label_en())}
+                        </label>
+                        {error_view(d.field())}
+                    }).collect_view()}
+                </fieldset>
+            }).collect_view()}
+            {move || save_error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
+            <div class="actions">
+                <button class="primary big" on:click=save disabled=move || saving.get() data-testid="save">{t("Lưu", "Save")}</button>
+                <button class="big" on:click=move |_| on_done.run(())>{t("Hủy", "Cancel")}</button>
+                {existing.with_value(|e| e.is_some()).then(|| view! {
+                    <button class="danger" on:click=delete data-testid="delete">{t("Xóa hộ", "Delete")}</button>
+                })}
+            </div>
+        </section>
+    }
+}
+
+fn expect_context_or_default() -> crate::sync::SyncStatus {
+    use_context::<crate::sync::SyncStatus>().unwrap_or_default()
+}
+
+/// Field errors by field, for tests and summaries.
+pub fn errors_by_field(errors: &[FieldError], lang: Lang) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in errors {
+        map.entry(e.field.clone())
+            .or_default()
+            .push(e.message(lang).to_string());
+    }
+    map
+}

@@ -1,0 +1,2 @@
+pub mod household_form;
+pub mod sync_badge;

@@ -1,0 +1,57 @@
+//! Always-visible sync status: online or not, changes waiting, last successful sync, a "sync now"
+//! button and a progress bar while syncing.
+
+use leptos::prelude::*;
+
+use crate::i18n::t;
+use crate::sync::SyncStatus;
+
+/// "14:05, 27/11" for a Unix ms time, in the device's time zone.
+pub fn short_time(ms: f64) -> String {
+    let d = js_sys::Date::new(&ms.into());
+    format!(
+        "{:02}:{:02}, {:02}/{:02}",
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_date(),
+        d.get_month() + 1
+    )
+}
+
+#[component]
+pub fn SyncBadge() -> impl IntoView {
+    let status = expect_context::<SyncStatus>();
+    let sync_now = move |_| crate::services().trigger.fire();
+    view! {
+        <section class="sync" aria-live="polite" data-testid="sync-badge">
+            <span class=move || if status.online.get() { "dot online" } else { "dot offline" }></span>
+            <span data-testid="online">
+                {move || if status.online.get() { t("Có mạng", "Online")() } else { t("Mất mạng", "Offline")() }}
+            </span>
+            <span class="pending" data-testid="pending">
+                {move || match status.pending.get() {
+                    0 => t("Đã gửi hết", "All sent")().to_string(),
+                    n => format!("{n} {}", t("thay đổi chờ gửi", "changes waiting")()),
+                }}
+            </span>
+            <Show when=move || { status.needs_fix.get() > 0 }>
+                <span class="needs-fix" data-testid="needs-fix">
+                    {move || format!("{} {}", status.needs_fix.get(), t("cần sửa", "need a fix")())}
+                </span>
+            </Show>
+            <span class="last-sync" data-testid="last-sync">
+                {move || match status.last_sync.get() {
+                    Some(ms) => format!("{} {}", t("Đồng bộ lúc", "Synced at")(), short_time(ms)),
+                    None => t("Chưa đồng bộ lần nào", "Never synced")().to_string(),
+                }}
+            </span>
+            <button class="primary" on:click=sync_now disabled=move || status.syncing.get() data-testid="sync-now">
+                {t("Đồng bộ ngay", "Sync now")}
+            </button>
+            <Show when=move || status.syncing.get()>
+                <progress max="1" prop:value=move || status.progress.get()></progress>
+            </Show>
+            {move || status.error.get().map(|e| view! { <p class="sync-error" role="status">{e}</p> })}
+        </section>
+    }
+}

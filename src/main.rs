@@ -1,0 +1,3 @@
+fn main() {
+    thidua_app::start();
+}

@@ -1,0 +1,74 @@
+//! The screens. They render and wire; the rules live in `thidua_domain`, the data in `storage`.
+
+pub mod communes;
+pub mod households;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use thidua_domain::org::UnitCode;
+use thidua_domain::protocol::Period;
+
+use crate::storage::LocalRecord;
+
+const META_SELECTION: &str = "selection";
+
+/// The commune and review period the officer works on; kept on the device so a reload returns to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    pub commune: UnitCode,
+    pub period: Period,
+}
+
+#[derive(Clone, PartialEq)]
+pub enum Screen {
+    /// Choose a commune (and the review year).
+    Communes,
+    Households,
+    /// Add (None) or edit a household.
+    Edit(Option<LocalRecord>),
+}
+
+#[component]
+pub fn Main() -> impl IntoView {
+    let screen = RwSignal::new(Screen::Communes);
+    let selection = RwSignal::new(None::<Selection>);
+    // return to the commune chosen before the reload
+    leptos::task::spawn_local(async move {
+        if let Ok(Some(saved)) = crate::services()
+            .store
+            .meta::<Selection>(META_SELECTION)
+            .await
+        {
+            selection.set(Some(saved));
+            screen.set(Screen::Households);
+        }
+    });
+    let choose = Callback::new(move |chosen: Selection| {
+        selection.set(Some(chosen.clone()));
+        screen.set(Screen::Households);
+        leptos::task::spawn_local(async move {
+            let _ = crate::services()
+                .store
+                .set_meta(META_SELECTION, &chosen)
+                .await;
+        });
+    });
+    view! {
+        <main>
+            {move || match (screen.get(), selection.get()) {
+                (Screen::Communes, _) | (_, None) => view! {
+                    <communes::CommunePicker on_choose=choose/>
+                }.into_any(),
+                (Screen::Households, Some(sel)) => view! {
+                    <households::HouseholdList selection=sel
+                        on_change_commune=Callback::new(move |_| screen.set(Screen::Communes))
+                        on_edit=Callback::new(move |r: Option<LocalRecord>| screen.set(Screen::Edit(r)))/>
+                }.into_any(),
+                (Screen::Edit(existing), Some(sel)) => view! {
+                    <crate::components::household_form::HouseholdForm selection=sel existing=existing
+                        on_done=Callback::new(move |_| screen.set(Screen::Households))/>
+                }.into_any(),
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,378 @@
+//! The device's storage: IndexedDB, through indexed_db_futures.
+//!
+//! Three stores: `records` (what the officer sees, keyed by record id, indexed by commune), `outbox`
+//! (at most one pending mutation per record, keyed by record id: later edits fold into it) and `meta`
+//! (device id, pull cursor, last sync). Every save writes the record and its outbox entry in ONE
+//! read-write transaction, all requests issued before the first await and `commit()` called explicitly
+//! (indexed_db_futures rolls back otherwise). Nothing here awaits the network.
+
+use std::collections::BTreeMap;
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use serde::{Deserialize, Serialize};
+use thidua_domain::merge::changed_fields;
+use thidua_domain::protocol::{Fields, Mutation, MutationResult, Outcome, Record};
+use thidua_domain::FieldError;
+
+pub const DB_NAME: &str = "thidua";
+/// Version 1: records (+ index by commune) and outbox. Version 2: meta.
+pub const DB_VERSION: u32 = 2;
+
+const RECORDS: &str = "records";
+const OUTBOX: &str = "outbox";
+const META: &str = "meta";
+const BY_UNIT: &str = "by_unit";
+
+/// A storage failure, said so an officer knows what happened and that saved data is safe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageError(pub String);
+
+impl StorageError {
+    pub fn message_vi(&self) -> String {
+        format!(
+            "Không ghi được vào bộ nhớ của máy ({}). Dữ liệu đã lưu trước đó vẫn còn; hãy thử lại.",
+            self.0
+        )
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for StorageError {
+    fn from(e: E) -> Self {
+        StorageError(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// Where a local record stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// The server has this version.
+    Synced,
+    /// Saved on the device, waiting in the outbox.
+    Pending,
+    /// The server refused it: the officer must fix the fields named in `errors`.
+    NeedsFix,
+}
+
+/// A record as the device keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalRecord {
+    /// The record id as text (the key path).
+    pub id: String,
+    /// The commune code (indexed).
+    pub org_unit: String,
+    /// What the officer sees, local edits included.
+    pub record: Record,
+    /// The server's version this device last saw; None until first synced.
+    pub base: Option<Record>,
+    pub sync: SyncState,
+    #[serde(default)]
+    pub errors: Vec<FieldError>,
+}
+
+/// The one pending change of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The record id as text (the key path).
+    pub record_id: String,
+    pub mutation: Mutation,
+    /// Set when the server rejected this mutation: it is not sent again until the officer edits it.
+    #[serde(default)]
+    pub rejected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct MetaEntry {
+    key: String,
+    value: serde_json::Value,
+}
+
+/// The device's database.
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    pub async fn open() -> Result<Store> {
+        Store::open_named(DB_NAME, DB_VERSION).await
+    }
+
+    /// Opens `name` at `version`, creating or upgrading stores step by step, so a device on any
+    /// older version keeps its records and outbox.
+    pub async fn open_named(name: &str, version: u32) -> Result<Store> {
+        let db = Database::open(name)
+            .with_version(version)
+            .with_on_upgrade_needed(move |event, db| {
+                let old = event.old_version() as u32;
+                let new = event.new_version().map_or(version, |v| v as u32);
+                // each step runs once, in order, up to the version asked for
+                let step = |n: u32| old < n && n <= new;
+                if step(1) {
+                    let records = db
+                        .create_object_store(RECORDS)
+                        .with_key_path("id".into())
+                        .build()?;
+                    records.create_index(BY_UNIT, "org_unit".into()).build()?;
+                    db.create_object_store(OUTBOX)
+                        .with_key_path("record_id".into())
+                        .build()?;
+                }
+                if step(2) {
+                    db.create_object_store(META)
+                        .with_key_path("key".into())
+                        .build()?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| StorageError(e.to_string()))?;
+        Ok(Store { db })
+    }
+
+    pub fn close(self) {
+        self.db.close();
+    }
+
+    pub fn version(&self) -> u32 {
+        self.db.version() as u32
+    }
+
+    /// Saves an edit of the officer: the record and its outbox entry, in one transaction. With no
+    /// mutation (the record is back to the server's version) the outbox entry is removed instead.
+    pub async fn save(&self, local: LocalRecord, mutation: Option<Mutation>) -> Result<()> {
+        let tx = self
+            .db
+            .transaction([RECORDS, OUTBOX])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let records = tx.object_store(RECORDS)?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let id = local.id.clone();
+        let put_record = records.put(local).serde()?;
+        match mutation {
+            Some(mutation) => {
+                let entry = OutboxEntry {
+                    record_id: id,
+                    mutation,
+                    rejected: false,
+                };
+                let put_entry = outbox.put(entry).serde()?;
+                put_record.await?;
+                put_entry.await?;
+            }
+            None => {
+                // edited back to the server's version: nothing left to send
+                let delete = outbox.delete(id).build()?;
+                put_record.await?;
+                delete.await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn record(&self, id: &str) -> Result<Option<LocalRecord>> {
+        let tx = self.db.transaction(RECORDS).build()?;
+        let store = tx.object_store(RECORDS)?;
+        let found: Option<LocalRecord> = store.get(id.to_string()).serde()?.await?;
+        Ok(found)
+    }
+
+    /// All records of a commune (deleted ones included; the caller decides what to show).
+    pub async fn records_of(&self, commune: &str) -> Result<Vec<LocalRecord>> {
+        let tx = self.db.transaction(RECORDS).build()?;
+        let store = tx.object_store(RECORDS)?;
+        let index = store.index(BY_UNIT)?;
+        let iter = index
+            .get_all::<LocalRecord>()
+            .with_query::<String, _>(commune.to_string())
+            .serde()?
+            .await?;
+        iter.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(Into::into)
+    }
+
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let tx = self.db.transaction(OUTBOX).build()?;
+        let store = tx.object_store(OUTBOX)?;
+        let iter = store.get_all::<OutboxEntry>().serde()?.await?;
+        iter.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(Into::into)
+    }
+
+    pub async fn meta<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>> {
+        let tx = self.db.transaction(META).build()?;
+        let store = tx.object_store(META)?;
+        let entry: Option<MetaEntry> = store.get(key.to_string()).serde()?.await?;
+        Ok(entry.and_then(|e| serde_json::from_value(e.value).ok()))
+    }
+
+    pub async fn set_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(META)?;
+        let entry = MetaEntry {
+            key: key.to_string(),
+            value: serde_json::to_value(value)?,
+        };
+        let put = store.put(entry).serde()?;
+        put.await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies the server's answers to one pushed batch (`results[i]` answers `sent[i]`), in one
+    /// transaction. An answer for a mutation that a newer edit has replaced only moves the base.
+    pub async fn apply_push(&self, sent: &[Mutation], results: &[MutationResult]) -> Result<()> {
+        let tx = self
+            .db
+            .transaction([RECORDS, OUTBOX])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let records = tx.object_store(RECORDS)?;
+        let outbox = tx.object_store(OUTBOX)?;
+        // every read is issued before the first await; the writes depend on what they return
+        let mut reads = Vec::new();
+        for (mutation, result) in sent.iter().zip(results) {
+            let id = mutation.record.id.to_string();
+            reads.push((
+                result,
+                id.clone(),
+                records.get(id.clone()).serde()?,
+                outbox.get(id).serde()?,
+            ));
+        }
+        let mut puts = Vec::new();
+        let mut deletes = Vec::new();
+        for (result, id, local, entry) in reads {
+            let local: Option<LocalRecord> = local.await?;
+            let entry: Option<OutboxEntry> = entry.await?;
+            let Some(mut local) = local else { continue };
+            let current = entry
+                .as_ref()
+                .is_some_and(|e| e.mutation.id == result.mutation);
+            match (&result.outcome, &result.record, entry) {
+                (Outcome::Rejected { errors }, _, Some(mut entry)) if current => {
+                    entry.rejected = true;
+                    local.sync = SyncState::NeedsFix;
+                    local.errors = errors.clone();
+                    puts.push(outbox.put(entry).serde()?);
+                    puts.push(records.put(local).serde()?);
+                }
+                (Outcome::Rejected { .. }, _, _) => {}
+                (_, Some(server), _) if current => {
+                    local.record = server.clone();
+                    local.base = Some(server.clone());
+                    local.sync = SyncState::Synced;
+                    local.errors.clear();
+                    puts.push(records.put(local).serde()?);
+                    deletes.push(outbox.delete(id).build()?);
+                }
+                (_, Some(server), _) => {
+                    local.base = Some(server.clone());
+                    puts.push(records.put(local).serde()?);
+                }
+                (_, None, _) => {}
+            }
+        }
+        for put in puts {
+            put.await?;
+        }
+        for delete in deletes {
+            delete.await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies one pulled page and the cursor after it, in one transaction, so a page is either
+    /// wholly applied with its cursor or not at all. A record with a pending local edit keeps the
+    /// edited fields on top of the server's version.
+    pub async fn apply_pull(&self, page: &[Record], cursor: &str) -> Result<()> {
+        let tx = self
+            .db
+            .transaction([RECORDS, OUTBOX, META])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let records = tx.object_store(RECORDS)?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let meta = tx.object_store(META)?;
+        let mut reads = Vec::new();
+        for server in page {
+            let id = server.id.to_string();
+            reads.push((
+                server,
+                records.get(id.clone()).serde()?,
+                outbox.get(id).serde()?,
+            ));
+        }
+        let mut puts = Vec::new();
+        for (server, local, entry) in reads {
+            let local: Option<LocalRecord> = local.await?;
+            let entry: Option<OutboxEntry> = entry.await?;
+            let local = match (local, entry) {
+                (Some(mut local), Some(entry)) => {
+                    local.record = rebase(server, &entry.mutation);
+                    local.base = Some(server.clone());
+                    local
+                }
+                (_, _) => LocalRecord {
+                    id: server.id.to_string(),
+                    org_unit: server.org_unit.to_string(),
+                    record: server.clone(),
+                    base: Some(server.clone()),
+                    sync: SyncState::Synced,
+                    errors: Vec::new(),
+                },
+            };
+            puts.push(records.put(local).serde()?);
+        }
+        let entry = MetaEntry {
+            key: META_CURSOR.into(),
+            value: serde_json::Value::from(cursor),
+        };
+        puts.push(meta.put(entry).serde()?);
+        for put in puts {
+            put.await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The meta key of the pull cursor.
+pub const META_CURSOR: &str = "cursor";
+
+/// The server's record with a pending mutation's changes on top.
+fn rebase(server: &Record, pending: &Mutation) -> Record {
+    let mut record = server.clone();
+    for field in &pending.changed {
+        match pending.record.fields.get(field) {
+            Some(value) => record.fields.insert(field.clone(), value.clone()),
+            None => record.fields.remove(field),
+        };
+    }
+    record.deleted = pending.record.deleted;
+    record
+}
+
+/// The fields changed since the server's version; None when an existing record is back to it.
+pub fn changes_since_base(
+    base: Option<&Record>,
+    local: &Fields,
+) -> Option<std::collections::BTreeSet<String>> {
+    let empty = BTreeMap::new();
+    let changed = changed_fields(base.map(|b| &b.fields).unwrap_or(&empty), local);
+    match base {
+        None => Some(local.keys().cloned().collect()),
+        Some(_) if changed.is_empty() => None,
+        Some(_) => Some(changed),
+    }
+}

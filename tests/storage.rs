@@ -1,0 +1,409 @@
+//! Storage in a real browser (headless Chromium): run with
+//! `cargo test --target wasm32-unknown-unknown -p thidua-app` (scripts/test.sh does).
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+use thidua_app::households::{delete_household, households_of, save_household, Device};
+use thidua_app::storage::{LocalRecord, OutboxEntry, Store, SyncState, DB_VERSION};
+use thidua_domain::org::UnitCode;
+use thidua_domain::poverty::{Area, Household};
+use thidua_domain::protocol::{MutationResult, Outcome, Period};
+use thidua_domain::FieldError;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn commune() -> UnitCode {
+    UnitCode::parse("03646").unwrap()
+}
+
+fn period() -> Period {
+    Period::parse("2023").unwrap()
+}
+
+fn household(name: &str, income: i64) -> Household {
+    Household {
+        head_name: name.into(),
+        village: "Bản Hụm".into(),
+        area: Area::Rural,
+        members: 4,
+        working_age_members: 2,
+        children_under_16: 2,
+        members_16_to_30: 1,
+        income_per_person_month: income,
+        floor_area_m2: None,
+        deprivations: vec![],
+    }
+}
+
+async fn fresh(name: &str) -> Store {
+    Store::open_named(name, DB_VERSION).await.expect("opens")
+}
+
+async fn outbox_of(store: &Store, id: &str) -> Option<OutboxEntry> {
+    store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.record_id == id)
+}
+
+#[wasm_bindgen_test]
+async fn a_save_writes_the_record_and_its_outbox_entry_together() {
+    let store = fresh("t-save").await;
+    let device = Device::load(&store).await.unwrap();
+    let saved = save_household(
+        &store,
+        &device,
+        None,
+        &commune(),
+        &period(),
+        &household("Lò Văn A", 1_200_000),
+    )
+    .await
+    .unwrap();
+    let stored = store
+        .record(&saved.id)
+        .await
+        .unwrap()
+        .expect("record stored");
+    assert_eq!(stored.sync, SyncState::Pending);
+    let entry = outbox_of(&store, &saved.id)
+        .await
+        .expect("outbox entry stored");
+    assert_eq!(entry.mutation.base_revision, 0);
+    assert_eq!(entry.mutation.record.fields["head_name"], json!("Lò Văn A"));
+    assert!(entry.mutation.changed.contains("income_per_person_month"));
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn when_the_outbox_write_fails_the_record_is_not_kept_either() {
+    let store = fresh("t-atomic").await;
+    let device = Device::load(&store).await.unwrap();
+    let saved = save_household(
+        &store,
+        &device,
+        None,
+        &commune(),
+        &period(),
+        &household("Lò Văn B", 1_000_000),
+    )
+    .await
+    .unwrap();
+    // an edit whose outbox entry cannot be stored (a revision beyond what the browser can hold):
+    // the record's put was already issued in the same transaction and must roll back with it
+    let mut edited = saved.clone();
+    edited
+        .record
+        .fields
+        .insert("head_name".into(), json!("Tên mới"));
+    let mut mutation = outbox_of(&store, &saved.id).await.unwrap().mutation;
+    mutation.base_revision = u64::MAX;
+    assert!(store.save(edited, Some(mutation)).await.is_err());
+    let kept = store.record(&saved.id).await.unwrap().unwrap();
+    assert_eq!(
+        kept.record.fields["head_name"],
+        json!("Lò Văn B"),
+        "the record write rolled back"
+    );
+    assert_eq!(
+        outbox_of(&store, &saved.id)
+            .await
+            .unwrap()
+            .mutation
+            .base_revision,
+        0
+    );
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn data_survives_closing_and_reopening_the_database() {
+    let store = fresh("t-reopen").await;
+    let device = Device::load(&store).await.unwrap();
+    let device_id = device.id;
+    for (i, name) in ["Hộ Một", "Hộ Hai", "Hộ Ba"].iter().enumerate() {
+        save_household(
+            &store,
+            &device,
+            None,
+            &commune(),
+            &period(),
+            &household(name, 900_000 + i as i64),
+        )
+        .await
+        .unwrap();
+    }
+    store.close();
+
+    let store = fresh("t-reopen").await;
+    let listed = households_of(&store, &commune(), &period()).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(store.outbox().await.unwrap().len(), 3);
+    assert_eq!(
+        Device::load(&store).await.unwrap().id,
+        device_id,
+        "the device keeps its identity"
+    );
+    // other communes and periods are not mixed in
+    assert!(
+        households_of(&store, &UnitCode::parse("03649").unwrap(), &period())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        households_of(&store, &commune(), &Period::parse("2024").unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn upgrading_from_schema_version_1_keeps_records_and_outbox() {
+    let v1 = Store::open_named("t-upgrade", 1).await.unwrap();
+    assert_eq!(v1.version(), 1);
+    // version 1 had records and outbox but no meta store: write through them directly
+    let record: thidua_domain::protocol::Record = serde_json::from_value(json!({
+        "id": "01890a5d-ac96-774b-bcce-b302099a8057", "data_set": "household", "org_unit": "03646",
+        "period": "2023", "fields": household("Hộ Cũ", 800_000).to_fields(), "revision": 0, "deleted": false
+    }))
+    .unwrap();
+    let mutation = thidua_domain::protocol::Mutation {
+        id: thidua_domain::protocol::MutationId::parse("01890a5d-ac96-774b-bcce-b302099a8058")
+            .unwrap(),
+        device: thidua_domain::protocol::DeviceId::parse("7d7b1c0e-2f3a-4b55-9c1e-0a1b2c3d4e5f")
+            .unwrap(),
+        record: record.clone(),
+        base_revision: 0,
+        changed: record.fields.keys().cloned().collect::<BTreeSet<_>>(),
+    };
+    let local = LocalRecord {
+        id: record.id.to_string(),
+        org_unit: "03646".into(),
+        record,
+        base: None,
+        sync: SyncState::Pending,
+        errors: vec![],
+    };
+    v1.save(local, Some(mutation)).await.unwrap();
+    v1.close();
+
+    let v2 = fresh("t-upgrade").await;
+    assert_eq!(v2.version(), DB_VERSION);
+    let listed = households_of(&v2, &commune(), &period()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].record.fields["head_name"], json!("Hộ Cũ"));
+    assert_eq!(v2.outbox().await.unwrap().len(), 1);
+    // the store added in version 2 works
+    v2.set_meta("probe", &42).await.unwrap();
+    assert_eq!(v2.meta::<i32>("probe").await.unwrap(), Some(42));
+    v2.close();
+}
+
+#[wasm_bindgen_test]
+async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
+    let store = fresh("t-push").await;
+    let device = Device::load(&store).await.unwrap();
+    let good = save_household(
+        &store,
+        &device,
+        None,
+        &commune(),
+        &period(),
+        &household("Hộ Tốt", 1_000_000),
+    )
+    .await
+    .unwrap();
+    let bad = save_household(
+        &store,
+        &device,
+        None,
+        &commune(),
+        &period(),
+        &household("Hộ Sai", 1_000_000),
+    )
+    .await
+    .unwrap();
+    let sent: Vec<_> = store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.mutation)
+        .collect();
+    let results: Vec<MutationResult> = sent
+        .iter()
+        .map(|m| {
+            if m.record.id.to_string() == good.id {
+                let mut server = m.record.clone();
+                server.revision = 7;
+                MutationResult {
+                    mutation: m.id,
+                    outcome: Outcome::Applied { revision: 7 },
+                    record: Some(server),
+                }
+            } else {
+                let error = FieldError::new(
+                    "income_per_person_month",
+                    "negative",
+                    "Thu nhập: không được âm".into(),
+                    "Income: negative".into(),
+                );
+                MutationResult {
+                    mutation: m.id,
+                    outcome: Outcome::Rejected {
+                        errors: vec![error],
+                    },
+                    record: None,
+                }
+            }
+        })
+        .collect();
+    store.apply_push(&sent, &results).await.unwrap();
+
+    let good_now = store.record(&good.id).await.unwrap().unwrap();
+    assert_eq!(good_now.sync, SyncState::Synced);
+    assert_eq!(good_now.base.as_ref().map(|b| b.revision), Some(7));
+    assert!(outbox_of(&store, &good.id).await.is_none());
+
+    let bad_now = store.record(&bad.id).await.unwrap().unwrap();
+    assert_eq!(bad_now.sync, SyncState::NeedsFix);
+    assert_eq!(bad_now.errors[0].field, "income_per_person_month");
+    let entry = outbox_of(&store, &bad.id)
+        .await
+        .expect("a rejected change is kept");
+    assert!(entry.rejected);
+
+    // the officer fixes it: a new mutation replaces the rejected one, ready to send
+    let fixed = save_household(
+        &store,
+        &device,
+        Some(bad_now),
+        &commune(),
+        &period(),
+        &household("Hộ Sai", 1_100_000),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fixed.sync, SyncState::Pending);
+    let entry = outbox_of(&store, &bad.id).await.unwrap();
+    assert!(!entry.rejected);
+    assert_ne!(entry.mutation.id, results[1].mutation);
+
+    // editing a synced record back to the server's version leaves nothing to send
+    let edited = save_household(
+        &store,
+        &device,
+        Some(good_now.clone()),
+        &commune(),
+        &period(),
+        &household("Hộ Tốt", 1_050_000),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outbox_of(&store, &good.id).await.unwrap().mutation.changed,
+        BTreeSet::from(["income_per_person_month".to_string()])
+    );
+    let back = save_household(
+        &store,
+        &device,
+        Some(edited),
+        &commune(),
+        &period(),
+        &household("Hộ Tốt", 1_000_000),
+    )
+    .await
+    .unwrap();
+    assert_eq!(back.sync, SyncState::Synced);
+    assert!(outbox_of(&store, &good.id).await.is_none());
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
+    let store = fresh("t-pull").await;
+    let device = Device::load(&store).await.unwrap();
+    let saved = save_household(
+        &store,
+        &device,
+        None,
+        &commune(),
+        &period(),
+        &household("Hộ Kéo", 1_000_000),
+    )
+    .await
+    .unwrap();
+    let sent: Vec<_> = store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.mutation)
+        .collect();
+    let mut server = sent[0].record.clone();
+    server.revision = 3;
+    store
+        .apply_push(
+            &sent,
+            &[MutationResult {
+                mutation: sent[0].id,
+                outcome: Outcome::Applied { revision: 3 },
+                record: Some(server.clone()),
+            }],
+        )
+        .await
+        .unwrap();
+    // the officer changes income; meanwhile someone else changed the village on the server
+    let local = store.record(&saved.id).await.unwrap().unwrap();
+    save_household(
+        &store,
+        &device,
+        Some(local),
+        &commune(),
+        &period(),
+        &household("Hộ Kéo", 1_300_000),
+    )
+    .await
+    .unwrap();
+    server.revision = 4;
+    server.fields.insert("village".into(), json!("Bản Mới"));
+    store.apply_pull(&[server], "4").await.unwrap();
+
+    let now = store.record(&saved.id).await.unwrap().unwrap();
+    assert_eq!(now.record.fields["village"], json!("Bản Mới"));
+    assert_eq!(
+        now.record.fields["income_per_person_month"],
+        json!(1_300_000)
+    );
+    assert_eq!(now.base.as_ref().unwrap().revision, 4);
+    assert_eq!(
+        store.meta::<String>("cursor").await.unwrap().as_deref(),
+        Some("4")
+    );
+
+    // a deletion is a tombstone: gone from the list, still waiting to be sent
+    delete_household(&store, &device, now.clone())
+        .await
+        .unwrap();
+    assert!(households_of(&store, &commune(), &period())
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(
+        outbox_of(&store, &saved.id)
+            .await
+            .unwrap()
+            .mutation
+            .record
+            .deleted
+    );
+    store.close();
+}
