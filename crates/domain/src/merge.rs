@@ -60,6 +60,23 @@ pub fn apply(
             Outcome::Applied { revision },
         );
     };
+    if mutation.base_revision > current.record.revision {
+        // a device cannot have seen a revision the server never made; believing it would clear
+        // open conflicts as if a person had resolved them
+        let errors = vec![FieldError::new(
+            "base_revision",
+            "unknown_revision",
+            format!(
+                "Máy này báo đã thấy bản {} nhưng máy chủ mới có bản {}; hãy đồng bộ lại",
+                mutation.base_revision, current.record.revision
+            ),
+            format!(
+                "Based on revision {} but the server has only {}; sync again",
+                mutation.base_revision, current.record.revision
+            ),
+        )];
+        return (None, Outcome::Rejected { errors });
+    }
     if let Some(errors) = identity_errors(&current.record, &mutation.record) {
         return (None, Outcome::Rejected { errors });
     }

@@ -213,9 +213,6 @@ impl Record {
     /// Checks the record against the rules of its data set. Every rejected push names each field
     /// and the reason; nothing of the record is stored.
     pub fn validate(&self, criteria: &CriteriaSet) -> Vec<FieldError> {
-        if self.deleted {
-            return Vec::new(); // a tombstone's last values need not be valid to delete it
-        }
         if self.org_unit.as_str().len() != 5 {
             return vec![FieldError::new(
                 "org_unit",
@@ -223,6 +220,9 @@ impl Record {
                 "Dữ liệu phải ghi cho một xã, phường hoặc thị trấn".into(),
                 "Records belong to a commune-level unit".into(),
             )];
+        }
+        if self.deleted {
+            return Vec::new(); // a tombstone's last values need not be valid to delete it
         }
         match self.data_set {
             DataSet::Household => Household::parse_valid(&self.fields)

@@ -207,6 +207,33 @@ fn an_older_mutation_of_the_same_device_arriving_late_does_not_undo_a_newer_one(
 }
 
 #[test]
+fn a_base_revision_the_server_never_made_is_refused() {
+    let (s2, _) = apply(
+        Some(&created()),
+        &mutation(20, 2, 1, &[("members", json!(4))]),
+        2,
+    );
+    let (s3, _) = apply(
+        s2.as_ref(),
+        &mutation(15, 3, 1, &[("members", json!(5))]),
+        3,
+    );
+    let conflicted = s3.unwrap();
+    assert_eq!(conflicted.record.conflicts.len(), 1);
+    // claiming to have seen revision 99 must not "resolve" the conflict
+    let (stored, outcome) = apply(
+        Some(&conflicted),
+        &mutation(30, 3, 99, &[("members", json!(5))]),
+        4,
+    );
+    assert!(stored.is_none());
+    let Outcome::Rejected { errors } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(errors[0].field, "base_revision");
+}
+
+#[test]
 fn a_record_cannot_be_moved_by_an_edit() {
     let mut m = mutation(20, 2, 1, &[("members", json!(4))]);
     m.record.org_unit = UnitCode::parse("03649").unwrap();

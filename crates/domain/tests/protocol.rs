@@ -89,10 +89,11 @@ fn records_are_validated_by_their_data_set() {
     record.deleted = true;
     assert!(record.validate(&criteria).is_empty());
 
-    // records belong to communes, not districts
+    // records belong to communes, not districts, deleted or not
     let mut district = record.clone();
-    district.deleted = false;
     district.org_unit = thidua_domain::org::UnitCode::parse("116").unwrap();
+    assert_eq!(district.validate(&criteria)[0].field, "org_unit");
+    district.deleted = false;
     assert_eq!(district.validate(&criteria)[0].field, "org_unit");
 
     let mut ntm: Record = serde_json::from_value(household_record()).unwrap();
