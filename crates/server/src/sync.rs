@@ -33,6 +33,26 @@ pub async fn push(
             ),
         ));
     }
+    // The merge trusts each mutation's device ("the same device is never in conflict with itself"),
+    // so a push may only carry the pushing device's own mutations.
+    if let Some(other) = request
+        .mutations
+        .iter()
+        .find(|m| m.device != request.device)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "device_mismatch",
+            format!(
+                "Thay đổi {} ghi của máy khác với máy đang gửi. Mỗi máy chỉ gửi thay đổi của chính mình.",
+                other.id
+            ),
+            format!(
+                "Mutation {} names another device than the one pushing. A device sends only its own changes.",
+                other.id
+            ),
+        ));
+    }
     // One push at a time: the merge reads a record and the revision counter and writes both, and
     // answers must follow the order in which the server applied mutations.
     let _writer = state.push_lock.lock().await;

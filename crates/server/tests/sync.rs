@@ -318,6 +318,16 @@ async fn request_problems_are_json_errors() {
         .await;
     assert_eq!(error_body(response, 413).await["code"], "batch_too_large");
 
+    // a mutation of another device inside this device's push
+    let foreign = create(new_device(), new_household("03646"));
+    let response = app
+        .post_json(
+            "/api/sync/push",
+            &json!({"protocol": 1, "device": device, "mutations": [foreign]}),
+        )
+        .await;
+    assert_eq!(error_body(response, 400).await["code"], "device_mismatch");
+
     // truncated JSON
     let response = app
         .client
