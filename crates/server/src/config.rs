@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,63 @@ fn redact_password(url: &str) -> String {
     }
 }
 
+/// A value that must never reach a log or a terminal by accident: `Debug` prints `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How hard Argon2id works for each password. The default is the `argon2` crate's (19 MiB, 2 passes,
+/// 1 lane: OWASP's recommended minimum); tests lower it only to run quickly in debug builds. Hashes
+/// carry their own parameters, so a change applies to new passwords and old ones still verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> PasswordCost {
+        PasswordCost {
+            memory_kib: argon2::Params::DEFAULT_M_COST,
+            iterations: argon2::Params::DEFAULT_T_COST,
+            parallelism: argon2::Params::DEFAULT_P_COST,
+        }
+    }
+}
+
+/// Failed logins allowed within `window` before further attempts are refused until it passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// For one username (known or not).
+    pub per_account: u32,
+    /// From one client address, whatever the usernames: guessing across many accounts.
+    pub per_address: u32,
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> LoginLimits {
+        LoginLimits {
+            per_account: 5,
+            per_address: 20,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// An administrator to create at start when missing (THIDUA_ADMIN_USERNAME + THIDUA_ADMIN_PASSWORD).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminBootstrap {
+    pub username: String,
+    pub password: Secret,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// THIDUA_ADDR, default 127.0.0.1:8080 (port 0 picks a free port, as the tests do).
@@ -76,10 +134,19 @@ pub struct Config {
     pub database: Database,
     /// THIDUA_DIST, default ./dist: the built web app.
     pub dist_dir: PathBuf,
+    /// THIDUA_SESSION_TTL_HOURS, default 168 (a week: a tablet that syncs weekly stays signed in).
+    pub session_ttl: Duration,
+    pub login_limits: LoginLimits,
+    pub password_cost: PasswordCost,
+    /// THIDUA_DEMO=1: demo accounts with a published password, and demo households. Never in production.
+    pub demo: bool,
+    /// THIDUA_ADMIN_USERNAME and THIDUA_ADMIN_PASSWORD, both or neither.
+    pub admin_bootstrap: Option<AdminBootstrap>,
 }
 
 impl Config {
     pub const DEFAULT_ADDR: &'static str = "127.0.0.1:8080";
+    pub const DEFAULT_SESSION_TTL_HOURS: u64 = 168;
 
     /// A configuration for a SQLite file in `data_dir`, serving the app from `dist_dir`.
     pub fn sqlite_in(data_dir: &Path, dist_dir: &Path) -> Config {
@@ -87,6 +154,11 @@ impl Config {
             addr: Self::DEFAULT_ADDR.parse().expect("valid default address"),
             database: Database::Sqlite(data_dir.join("thidua.db")),
             dist_dir: dist_dir.to_path_buf(),
+            session_ttl: Duration::from_secs(Self::DEFAULT_SESSION_TTL_HOURS * 3600),
+            login_limits: LoginLimits::default(),
+            password_cost: PasswordCost::default(),
+            demo: false,
+            admin_bootstrap: None,
         }
     }
 
@@ -107,11 +179,63 @@ impl Config {
             }
         };
         let dist_dir = PathBuf::from(var("THIDUA_DIST").unwrap_or_else(|| "./dist".into()));
+        let session_ttl = match var("THIDUA_SESSION_TTL_HOURS") {
+            None => Duration::from_secs(Self::DEFAULT_SESSION_TTL_HOURS * 3600),
+            Some(text) => parse_ttl_hours(&text)?,
+        };
+        let demo = match var("THIDUA_DEMO") {
+            None => false,
+            Some(text) => parse_switch("THIDUA_DEMO", &text)?,
+        };
+        // read without trimming: spaces may be part of a password
+        let password = std::env::var("THIDUA_ADMIN_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let admin_bootstrap = match (var("THIDUA_ADMIN_USERNAME"), password) {
+            (Some(username), Some(password)) => Some(AdminBootstrap {
+                username: username.trim().to_string(),
+                password: Secret(password),
+            }),
+            (None, None) => None,
+            // THIDUA_ADMIN_PASSWORD alone is create-admin's input, not a request to create anyone
+            (None, Some(_)) => None,
+            (Some(_), None) => return Err(
+                "THIDUA_ADMIN_USERNAME đã đặt nhưng thiếu THIDUA_ADMIN_PASSWORD: hãy đặt cả hai \
+                     (THIDUA_ADMIN_USERNAME is set without THIDUA_ADMIN_PASSWORD: set both)"
+                    .to_string(),
+            ),
+        };
         Ok(Config {
             addr,
             database,
             dist_dir,
+            session_ttl,
+            login_limits: LoginLimits::default(),
+            password_cost: PasswordCost::default(),
+            demo,
+            admin_bootstrap,
         })
+    }
+}
+
+fn parse_ttl_hours(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        // up to a year: a longer session is a password by another name
+        Ok(hours @ 1..=8760) => Ok(Duration::from_secs(hours * 3600)),
+        _ => Err(format!(
+            "THIDUA_SESSION_TTL_HOURS «{text}» không hợp lệ: dùng số giờ từ 1 đến 8760, ví dụ 168 \
+             (use a number of hours from 1 to 8760)"
+        )),
+    }
+}
+
+fn parse_switch(name: &str, text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!(
+            "{name} «{text}» không hợp lệ: dùng 1 (bật) hoặc 0 (tắt) (use 1 for on or 0 for off)"
+        )),
     }
 }
 
@@ -135,6 +259,25 @@ mod tests {
         ));
         assert!(Database::parse_url("mysql://h/db").is_err());
         assert!(Database::parse_url("sqlite::memory:").is_err());
+    }
+
+    #[test]
+    fn session_ttl_and_switches() {
+        assert_eq!(
+            parse_ttl_hours("168").unwrap(),
+            Duration::from_secs(168 * 3600)
+        );
+        for bad in ["0", "-1", "8761", "a week"] {
+            assert!(parse_ttl_hours(bad).is_err(), "{bad}");
+        }
+        assert!(parse_switch("THIDUA_DEMO", "1").unwrap());
+        assert!(!parse_switch("THIDUA_DEMO", "0").unwrap());
+        assert!(parse_switch("THIDUA_DEMO", "maybe").is_err());
+        let secret = AdminBootstrap {
+            username: "admin".into(),
+            password: Secret("hunter2hunter2".into()),
+        };
+        assert!(!format!("{secret:?}").contains("hunter2"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -19,6 +19,8 @@ pub struct ApiError {
     pub message_vi: String,
     pub message_en: String,
     pub fields: Vec<FieldError>,
+    /// Sent with the answer: `WWW-Authenticate` on a 401, `Retry-After` on a 429.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 #[derive(Serialize)]
@@ -48,7 +50,69 @@ impl ApiError {
             message_vi: message_vi.into(),
             message_en: message_en.into(),
             fields: Vec::new(),
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// No session, or one that ended: the device must log in again. Its data is never at risk, so the
+    /// message says so (an officer offline for a week meets this on reconnecting).
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Phiên đăng nhập đã hết hạn hoặc không hợp lệ. Hãy đăng nhập lại; dữ liệu trên máy vẫn còn.",
+            "Your session has expired or is not valid. Log in again; the data on this device is kept.",
+        )
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+    }
+
+    /// The same answer for an unknown username and a wrong password, so the answer does not tell
+    /// which usernames exist.
+    pub fn invalid_credentials() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Tên đăng nhập hoặc mật khẩu không đúng. Hãy kiểm tra lại (chú ý phím Caps Lock và bộ gõ \
+             tiếng Việt); nếu quên mật khẩu, hãy nhờ người quản trị của tỉnh đặt lại.",
+            "Wrong username or password. Check them (mind Caps Lock and the Vietnamese keyboard); if you \
+             forgot your password, ask the province administrator to reset it.",
+        )
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+    }
+
+    pub fn too_many_attempts(retry_after_secs: u64) -> ApiError {
+        let minutes = retry_after_secs.div_ceil(60).max(1);
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "Đăng nhập sai quá nhiều lần. Hãy đợi khoảng {minutes} phút rồi thử lại, \
+                 hoặc nhờ người quản trị kiểm tra tài khoản."
+            ),
+            format!(
+                "Too many failed logins. Wait about {minutes} minute(s) and try again, or ask the \
+                 administrator to check the account."
+            ),
+        )
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs.max(1)),
+        )
+    }
+
+    /// Logged in, but this role may not do this at all.
+    pub fn forbidden() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Tài khoản của bạn không có quyền làm việc này. Nếu cần, hãy nhờ người quản trị của tỉnh.",
+            "Your account is not allowed to do this. Ask the province administrator if you need it.",
+        )
     }
 
     pub fn with_fields(mut self, fields: Vec<FieldError>) -> ApiError {
@@ -126,7 +190,11 @@ impl IntoResponse for ApiError {
                 fields: &self.fields,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
     }
 }
 

@@ -1,28 +1,43 @@
 //! # Thi Đua's server
 //!
-//! Serves the sync API that devices push their outboxes to and pull others' changes from, and the
-//! built web app. The rules (validation, merge) are the domain crate's; this crate stores, orders and
-//! answers.
+//! Serves the sync API that devices push their outboxes to and pull others' changes from, the account
+//! API, and the built web app. The rules (validation, merge) are the domain crate's; this crate stores,
+//! orders, answers, and decides who may read and write what ([`auth`]).
 //!
-//! - `GET  /api/health`: `{"status":"ok","protocol":1,"database":"sqlite"|"postgres"}`
+//! - `GET  /api/health`: `{"status":"ok","protocol":1,"database":"sqlite"|"postgres"}` (no login)
+//! - `POST /api/auth/login`: `{"username","password"}` → `{"token","expires_at","user"}` (no login)
+//! - `POST /api/auth/logout`, `GET /api/auth/me`
 //! - `POST /api/sync/push`: [`PushRequest`](thidua_domain::protocol::PushRequest) →
-//!   [`PushResponse`](thidua_domain::protocol::PushResponse)
+//!   [`PushResponse`](thidua_domain::protocol::PushResponse), each mutation checked against the
+//!   caller's role and unit
 //! - `POST /api/sync/pull`: [`PullRequest`](thidua_domain::protocol::PullRequest) →
-//!   [`PullResponse`](thidua_domain::protocol::PullResponse)
+//!   [`PullResponse`](thidua_domain::protocol::PullResponse), only records within the caller's unit
+//! - `GET|POST /api/admin/users`, `POST /api/admin/users/{id}/revoke-sessions`,
+//!   `POST /api/admin/users/{id}/deactivate`: province administrators only
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
+//!
+//! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
+//! security headers of [`security`].
 //!
 //! Start it with [`build_app`] (tests do, on port 0) or [`serve`] (the binary does).
 
+pub mod accounts;
+pub mod auth;
 pub mod config;
 pub mod error;
+pub mod security;
+pub mod setup;
 pub mod static_files;
 pub mod store;
 pub mod sync;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
@@ -48,6 +63,9 @@ pub struct AppState {
     pub criteria: Arc<CriteriaSet>,
     /// Held for a whole push, so mutations are merged one at a time in the order they arrive.
     pub push_lock: Arc<tokio::sync::Mutex<()>>,
+    pub passwords: Arc<auth::Passwords>,
+    pub login_limiter: Arc<auth::LoginLimiter>,
+    pub session_ttl: Duration,
 }
 
 /// Opens (creating and migrating) the database and builds the whole app: API and static files.
@@ -59,15 +77,38 @@ pub async fn build_app(config: &Config) -> Result<(Router, AppState), StartError
         catalog: Arc::new(catalog),
         criteria: Arc::new(CriteriaSet::ntm_2021_2025()),
         push_lock: Arc::new(tokio::sync::Mutex::new(())),
+        passwords: Arc::new(auth::Passwords::new(config.password_cost).map_err(StartError)?),
+        login_limiter: Arc::new(auth::LoginLimiter::new(config.login_limits)),
+        session_ttl: config.session_ttl,
     };
     Ok((router(state.clone(), config), state))
 }
 
 fn router(state: AppState, config: &Config) -> Router {
-    let api = Router::new()
-        .route("/health", get(health))
+    // Every route here answers only to a live session; the middleware puts its `Caller` in the
+    // request. A new route added to this group cannot forget the check.
+    let protected = Router::new()
+        .route("/auth/logout", post(accounts::logout))
+        .route("/auth/me", get(accounts::me))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", post(sync::pull))
+        .route(
+            "/admin/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
+        .route(
+            "/admin/users/{id}/revoke-sessions",
+            post(accounts::revoke_sessions),
+        )
+        .route("/admin/users/{id}/deactivate", post(accounts::deactivate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_session,
+        ));
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/auth/login", post(accounts::login))
+        .merge(protected)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
@@ -85,6 +126,11 @@ fn router(state: AppState, config: &Config) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // outermost, so errors, 404s and static files all get the headers
+        .layer(middleware::from_fn_with_state(
+            security::Headers::for_dist(&config.dist_dir),
+            security::add_headers,
+        ))
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -132,7 +178,11 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // the peer address feeds the per-address login limit
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
     }
@@ -141,6 +191,7 @@ impl Server {
 /// The binary's body: binds, prints where the app and the data are, and serves until Ctrl+C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let server = Server::bind(&config).await?;
+    let notices = setup::on_start(&server.state, &config).await?;
     let addr = server.local_addr();
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_string()
@@ -160,6 +211,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         "Cơ sở dữ liệu / database ({}): {database}",
         config.database.kind()
     );
+    for line in notices {
+        println!("{line}");
+    }
     println!("Nhấn Ctrl+C để dừng / press Ctrl+C to stop.");
     server
         .run(shutdown_signal())

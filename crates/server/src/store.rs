@@ -8,10 +8,11 @@ use std::path::Path;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use thidua_domain::merge::{self, StoredRecord};
-use thidua_domain::org::OrgCatalog;
+use thidua_domain::org::{OrgCatalog, UnitCode};
 use thidua_domain::protocol::{Mutation, MutationResult, Outcome, Record};
 use thidua_domain::FieldError;
 
+use crate::auth::{Role, User};
 use crate::config::Database;
 use crate::error::ApiError;
 
@@ -268,6 +269,245 @@ impl Store {
             .map(|row| stored_from_row(row).map(|s| s.record))
             .collect()
     }
+}
+
+/// An account as the `users` table holds it.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub user: User,
+    pub password_hash: String,
+    pub active: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.role, u.org_unit, u.password_hash, u.active, u.created_at";
+
+fn user_from_row(row: &AnyRow) -> Result<StoredUser, ApiError> {
+    let corrupt = |e: &dyn std::fmt::Display| ApiError::corrupt("users row", e);
+    let text = |name: &str| row.try_get::<String, _>(name).map_err(|e| corrupt(&e));
+    let role = text("role")?;
+    let user = User {
+        id: text("id")?,
+        username: text("username")?,
+        display_name: text("display_name")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt(&format!("unknown role {role}")))?,
+        org_unit: UnitCode::parse(&text("org_unit")?).map_err(|e| corrupt(&e))?,
+    };
+    Ok(StoredUser {
+        user,
+        password_hash: text("password_hash")?,
+        active: row.try_get::<i64, _>("active").map_err(|e| corrupt(&e))? != 0,
+        created_at: row
+            .try_get::<i64, _>("created_at")
+            .map_err(|e| corrupt(&e))?,
+    })
+}
+
+/// Accounts and sessions. Usernames arrive already checked and lower-cased ([`crate::auth::Username`]).
+impl Store {
+    /// Adds an account; a taken username is a 409 the administrator can act on.
+    pub async fn insert_user(&self, user: &StoredUser) -> Result<(), ApiError> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, org_unit, password_hash, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(user.user.id.as_str())
+        .bind(user.user.username.as_str())
+        .bind(user.user.display_name.as_str())
+        .bind(user.user.role.as_str())
+        .bind(user.user.org_unit.as_str())
+        .bind(user.password_hash.as_str())
+        .bind(i16::from(user.active))
+        .bind(user.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(username_taken(&user.user.username))
+            }
+            Err(e) => Err(ApiError::database(e)),
+        }
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<StoredUser>, ApiError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<StoredUser>, ApiError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Every account, by username.
+    pub async fn users(&self) -> Result<Vec<StoredUser>, ApiError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u ORDER BY u.username"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn user_count(&self) -> Result<u64, ApiError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(ApiError::database)?;
+        Ok(count as u64)
+    }
+
+    /// Makes an existing account an active province administrator with a new password (create-admin
+    /// on a username that exists: the way back in after the last administrator forgot the password).
+    pub async fn make_admin(
+        &self,
+        id: &str,
+        province: &UnitCode,
+        password_hash: &str,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE users SET role = $1, org_unit = $2, password_hash = $3, active = 1 WHERE id = $4",
+        )
+        .bind(Role::ProvinceAdmin.as_str())
+        .bind(province.as_str())
+        .bind(password_hash)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        Ok(())
+    }
+
+    /// True when the account exists.
+    pub async fn set_user_active(&self, id: &str, active: bool) -> Result<bool, ApiError> {
+        let done = sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i16::from(active))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(ApiError::database)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, revoked_at)
+             VALUES ($1, $2, $3, $4, NULL)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        Ok(())
+    }
+
+    /// The account of a live session: not revoked, not expired at `now`, and the account active.
+    pub async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<User>, ApiError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.active = 1"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        Ok(row.as_ref().map(user_from_row).transpose()?.map(|u| u.user))
+    }
+
+    /// Ends one session (logout).
+    pub async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        Ok(())
+    }
+
+    /// Ends every session of an account that was still open (a lost tablet); returns how many.
+    pub async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> Result<u64, ApiError> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1
+             WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Rows of each table that requests write to: what a refused request must leave unchanged.
+    pub async fn row_counts(&self) -> Result<Vec<(&'static str, u64)>, ApiError> {
+        let mut counts = Vec::new();
+        for table in [
+            "records",
+            "applied_mutations",
+            "users",
+            "sessions",
+            "server_sequence",
+        ] {
+            let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(ApiError::database)?;
+            counts.push((table, count as u64));
+        }
+        Ok(counts)
+    }
+
+    pub async fn record_count(&self) -> Result<u64, ApiError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(ApiError::database)?;
+        Ok(count as u64)
+    }
+}
+
+pub(crate) fn username_taken(username: &str) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::CONFLICT,
+        "username_taken",
+        format!("Tên đăng nhập «{username}» đã có người dùng. Hãy chọn tên khác."),
+        format!("The username «{username}» is taken. Choose another one."),
+    )
+    .with_fields(vec![FieldError::new(
+        "username",
+        "taken",
+        "Tên đăng nhập này đã có người dùng; hãy chọn tên khác".into(),
+        "This username is taken; choose another one".into(),
+    )])
 }
 
 async fn write_record(

@@ -3,19 +3,21 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use thidua_domain::org::{Level, OrgCatalog, UnitCode};
 use thidua_domain::protocol::{
-    Cursor, Mutation, PullRequest, PullResponse, PushRequest, PushResponse, MAX_PULL_LIMIT,
-    MAX_PUSH_BATCH, PROTOCOL_VERSION,
+    Cursor, Mutation, MutationResult, Outcome, PullRequest, PullResponse, PushRequest,
+    PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH, PROTOCOL_VERSION,
 };
 use thidua_domain::FieldError;
 
+use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
 
 pub async fn push(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(request): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
     check_protocol(request.protocol)?;
@@ -60,11 +62,20 @@ pub async fn push(
     for mutation in &request.mutations {
         let result = state
             .store
-            .apply_mutation(mutation, |m| check_mutation(&state, m))
+            .apply_mutation(mutation, |m| {
+                let refused = scope_errors(&state, &caller, m);
+                if refused.is_empty() {
+                    check_mutation(&state, m)
+                } else {
+                    refused
+                }
+            })
             .await?;
-        results.push(result);
+        results.push(visible_result(&state, &caller, result));
     }
     tracing::info!(
+        user = %caller.user.id,
+        role = caller.user.role.as_str(),
         mutations = results.len(),
         rejected = results
             .iter()
@@ -78,10 +89,72 @@ pub async fn push(
     }))
 }
 
+/// Why this caller may not write this mutation's record: supervisors write nothing, a commune officer
+/// only their commune's records. (An existing record keeps its unit — the merge refuses a move — so
+/// checking the unit the mutation names covers the stored record too.)
+fn scope_errors(state: &AppState, caller: &Caller, mutation: &Mutation) -> Vec<FieldError> {
+    let unit = &mutation.record.org_unit;
+    match caller.user.role {
+        Role::DistrictSupervisor => vec![FieldError::new(
+            "role",
+            "read_only_role",
+            "Tài khoản giám sát cấp huyện chỉ được xem số liệu, không được sửa hay thêm bản ghi. \
+             Thay đổi này không được lưu; hãy để cán bộ xã nhập."
+                .into(),
+            "District supervisor accounts only read data; they do not add or edit records. This change \
+             was not stored; the commune officer should enter it."
+                .into(),
+        )],
+        Role::CommuneOfficer if !caller.covers(&state.catalog, unit) => vec![FieldError::new(
+            "org_unit",
+            "out_of_scope",
+            format!(
+                "Tài khoản của bạn chỉ được ghi dữ liệu của đơn vị {}; bản ghi này thuộc đơn vị {unit}. \
+                 Thay đổi không được lưu; hãy chọn đúng xã của bạn hoặc để cán bộ xã đó nhập.",
+                caller.user.org_unit
+            ),
+            format!(
+                "Your account writes only records of unit {}; this record belongs to unit {unit}. \
+                 The change was not stored; choose your own commune, or let that commune's officer enter it.",
+                caller.user.org_unit
+            ),
+        )],
+        Role::CommuneOfficer | Role::ProvinceAdmin => Vec::new(),
+    }
+}
+
+/// A push answer never carries a record the caller may not read. Only a resent mutation id can meet
+/// this (its stored answer names the record of whoever sent it first); it is answered as refused.
+fn visible_result(state: &AppState, caller: &Caller, result: MutationResult) -> MutationResult {
+    match &result.record {
+        Some(record) if !caller.covers(&state.catalog, &record.org_unit) => MutationResult {
+            mutation: result.mutation,
+            outcome: Outcome::Rejected {
+                errors: vec![FieldError::new(
+                    "org_unit",
+                    "out_of_scope",
+                    format!(
+                        "Bản ghi này thuộc đơn vị {} nằm ngoài phạm vi tài khoản của bạn ({}); \
+                         thay đổi không được lưu.",
+                        record.org_unit, caller.user.org_unit
+                    ),
+                    format!(
+                        "This record belongs to unit {}, outside your account's scope ({}); the change \
+                         was not stored.",
+                        record.org_unit, caller.user.org_unit
+                    ),
+                )],
+            },
+            record: None,
+        },
+        _ => result,
+    }
+}
+
 /// Everything that makes the server refuse a mutation before merging: the data set's rules, and a
 /// unit that is a commune of a known list (a record for a district, or for a code nobody knows, would
 /// never appear in any report).
-fn check_mutation(state: &AppState, mutation: &Mutation) -> Vec<FieldError> {
+pub(crate) fn check_mutation(state: &AppState, mutation: &Mutation) -> Vec<FieldError> {
     let record = &mutation.record;
     let mut errors = record.validate(&state.criteria);
     let known_commune = state.catalog.lists().iter().any(|list| {
@@ -109,15 +182,23 @@ fn check_mutation(state: &AppState, mutation: &Mutation) -> Vec<FieldError> {
 
 pub async fn pull(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(request): ApiJson<PullRequest>,
 ) -> Result<Json<PullResponse>, ApiError> {
     check_protocol(request.protocol)?;
     let limit = PullLimit::parse(request.limit)?;
     let after = Revision::from_cursor(request.cursor.as_ref())?;
-    let scope = match &request.org_unit {
-        None => None,
-        Some(code) => Some(communes_within(&state.catalog, code)?),
-    };
+    // Always a list of communes, never "everything": the caller's scope, narrowed by the filter. The
+    // SQL then cannot return a record outside the scope whatever the filter says.
+    let mut scope = communes_within(&state.catalog, &caller.user.org_unit)?;
+    if let Some(code) = &request.org_unit {
+        let filter = communes_within(&state.catalog, code)?;
+        if !caller.covers(&state.catalog, code) {
+            return Err(crate::auth::out_of_scope(&caller, code));
+        }
+        scope.retain(|c| filter.binary_search(c).is_ok());
+    }
+    let scope = Some(scope);
     if after.0 > state.store.latest_revision().await? {
         // a cursor from another server, or from before a restore: the device must start over
         return Err(bad_cursor());
@@ -129,6 +210,12 @@ pub async fn pull(
         .records_after(after.0, limit.0 + 1, scope.as_deref())
         .await?;
     let has_more = records.len() > limit.0 as usize;
+    tracing::info!(
+        user = %caller.user.id,
+        role = caller.user.role.as_str(),
+        records = records.len().min(limit.0 as usize),
+        "pull"
+    );
     records.truncate(limit.0 as usize);
     let next = records.last().map_or(after, |r| Revision(r.revision));
     Ok(Json(PullResponse {

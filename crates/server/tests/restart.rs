@@ -6,18 +6,44 @@ use thidua_domain::protocol::{
     DataSet, DeviceId, Mutation, MutationId, Period, PushRequest, PushResponse, Record, RecordId,
     PROTOCOL_VERSION,
 };
+use thidua_server::accounts::{create_account, NewAccount};
+use thidua_server::auth::{NewPassword, Role, Username};
+use thidua_server::config::PasswordCost;
 use thidua_server::{Config, Server};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 async fn start(config: &Config) -> (String, oneshot::Sender<()>) {
     let server = Server::bind(config).await.expect("server starts");
+    // the first start has no account: create the officer who pushes (the second start keeps it)
+    if server.state.store.user_count().await.unwrap() == 0 {
+        let account = NewAccount {
+            username: Username::parse("xa.officer").unwrap(),
+            display_name: "Cán bộ xã".into(),
+            role: Role::CommuneOfficer,
+            org_unit: UnitCode::parse("03646").unwrap(),
+            password: NewPassword::parse("officer password").unwrap(),
+        };
+        create_account(&server.state, account).await.unwrap();
+    }
     let base = format!("http://{}", server.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run(async {
         let _ = stopped.await;
     }));
     (base, stop)
+}
+
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": "xa.officer", "password": "officer password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -27,6 +53,11 @@ async fn a_restart_keeps_the_data_and_reseeds_units_idempotently() {
     let data_dir = data.path().join("nested").join("data");
     let mut config = Config::sqlite_in(&data_dir, &data.path().join("no-dist"));
     config.addr = "127.0.0.1:0".parse().unwrap();
+    config.password_cost = PasswordCost {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
     let client = reqwest::Client::new();
 
     let device = DeviceId(Uuid::now_v7());
@@ -60,8 +91,10 @@ async fn a_restart_keeps_the_data_and_reseeds_units_idempotently() {
     };
 
     let (base, stop) = start(&config).await;
+    let token = login(&client, &base).await;
     let first: PushResponse = client
         .post(format!("{base}/api/sync/push"))
+        .bearer_auth(&token)
         .json(&request)
         .send()
         .await
@@ -72,8 +105,10 @@ async fn a_restart_keeps_the_data_and_reseeds_units_idempotently() {
     stop.send(()).unwrap();
 
     let (base, stop) = start(&config).await;
+    // sessions live in the database: the token from before the restart still works
     let again: PushResponse = client
         .post(format!("{base}/api/sync/push"))
+        .bearer_auth(&token)
         .json(&request)
         .send()
         .await

@@ -15,13 +15,21 @@ use thidua_domain::protocol::{
     DataSet, DeviceId, Fields, Mutation, MutationId, Period, PullRequest, PullResponse,
     PushRequest, PushResponse, Record, RecordId, PROTOCOL_VERSION,
 };
+use thidua_server::accounts::{create_account, NewAccount};
+use thidua_server::auth::{NewPassword, Role, User, Username};
+use thidua_server::config::PasswordCost;
 use thidua_server::{AppState, Config, Database, Server};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 pub struct TestApp {
     pub base: String,
+    /// Sends the token of [`ADMIN`], a province administrator, with every request (a request's own
+    /// `bearer_auth` replaces it): the sync tests act as someone who may read and write everything.
     pub client: reqwest::Client,
+    /// Sends no token.
+    pub anon: reqwest::Client,
+    pub admin_token: String,
     pub state: AppState,
     pub database: Database,
     config: Config,
@@ -39,6 +47,18 @@ impl Drop for TestApp {
     }
 }
 
+/// The administrator every [`TestApp`] starts with, and its password.
+pub const ADMIN: &str = "test.admin";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Argon2id at its smallest cost: a debug build takes half a second per hash at the real cost, and
+/// these tests log in hundreds of times. The cost itself is the `argon2` crate's business.
+pub const TEST_PASSWORD_COST: PasswordCost = PasswordCost {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+
 /// The app with an empty dist folder (no web app built).
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -46,28 +66,64 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app, after `prepare_dist` has written files into its dist folder.
 pub async fn spawn_app_with(prepare_dist: impl FnOnce(&Path)) -> TestApp {
-    let data = tempfile::tempdir().expect("temp dir");
-    let dist = tempfile::tempdir().expect("temp dir");
-    prepare_dist(dist.path());
-    let mut config = Config::sqlite_in(data.path(), dist.path());
+    spawn_app_configured(prepare_dist, |_| {}).await
+}
+
+/// A fresh configuration for a test: SQLite in `data` (or a new PostgreSQL database), port 0, cheap
+/// password hashing.
+pub async fn test_config(data: &Path, dist: &Path) -> Config {
+    let mut config = Config::sqlite_in(data, dist);
     config.addr = "127.0.0.1:0".parse().unwrap();
+    config.password_cost = TEST_PASSWORD_COST;
     if let Some(url) = std::env::var("THIDUA_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())
     {
         config.database = Database::Postgres(fresh_postgres_database(&url).await);
     }
+    config
+}
+
+/// The app, after `prepare_dist` has written its dist folder and `adjust` changed the configuration
+/// (shorter limits, a zero session lifetime).
+pub async fn spawn_app_configured(
+    prepare_dist: impl FnOnce(&Path),
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let dist = tempfile::tempdir().expect("temp dir");
+    prepare_dist(dist.path());
+    let mut config = test_config(data.path(), dist.path()).await;
+    adjust(&mut config);
     let (base, state, stop) = start(&config).await;
-    TestApp {
+    let anon = reqwest::Client::new();
+    let mut app = TestApp {
         base,
-        client: reqwest::Client::new(),
+        client: anon.clone(),
+        anon,
+        admin_token: String::new(),
         state,
         database: config.database.clone(),
         config,
         stop: Some(stop),
         _data: data,
         _dist: dist,
+    };
+    app.create_user(ADMIN, Role::ProvinceAdmin, "14").await;
+    // a zero session lifetime (the expiry test) makes every token dead on arrival: keep the plain client
+    if !app.config.session_ttl.is_zero() {
+        app.admin_token = app.login(ADMIN, PASSWORD).await;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", app.admin_token).parse().unwrap(),
+        );
+        app.client = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
     }
+    app
 }
 
 async fn start(config: &Config) -> (String, AppState, oneshot::Sender<()>) {
@@ -119,6 +175,85 @@ async fn fresh_postgres_database(url: &str) -> String {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Creates an active account directly through the store (password [`PASSWORD`]).
+    pub async fn create_user(&self, username: &str, role: Role, unit: &str) -> User {
+        let account = NewAccount {
+            username: Username::parse(username).expect("valid username"),
+            display_name: format!("Người dùng {username}"),
+            role,
+            org_unit: UnitCode::parse(unit).unwrap(),
+            password: NewPassword::parse(PASSWORD).unwrap(),
+        };
+        create_account(&self.state, account)
+            .await
+            .expect("account created")
+    }
+
+    /// Logs in and returns the token; panics unless the login succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response = self.try_login(username, password).await;
+        assert_eq!(response.status(), 200, "login of {username}");
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().expect("a token").to_string()
+    }
+
+    pub async fn try_login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.anon
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login sent")
+    }
+
+    /// A new account of `role` at `unit`, logged in: its user and token.
+    pub async fn user_with_token(&self, username: &str, role: Role, unit: &str) -> (User, String) {
+        let user = self.create_user(username, role, unit).await;
+        let token = self.login(username, PASSWORD).await;
+        (user, token)
+    }
+
+    /// Rows of every table that requests write to.
+    pub async fn row_counts(&self) -> Vec<(&'static str, u64)> {
+        self.state.store.row_counts().await.expect("counted")
+    }
+
+    /// A pull as the holder of `token`: the raw answer.
+    pub async fn pull_as(&self, token: &str, org_unit: Option<&str>) -> reqwest::Response {
+        let mut body = json!({"protocol": PROTOCOL_VERSION, "limit": 500});
+        if let Some(unit) = org_unit {
+            body["org_unit"] = json!(unit);
+        }
+        self.anon
+            .post(self.url("/api/sync/pull"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("pull sent")
+    }
+
+    /// A push as the holder of `token`: the raw answer.
+    pub async fn push_as(
+        &self,
+        token: &str,
+        device: DeviceId,
+        mutations: Vec<Mutation>,
+    ) -> reqwest::Response {
+        let request = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            device,
+            mutations,
+        };
+        self.anon
+            .post(self.url("/api/sync/push"))
+            .bearer_auth(token)
+            .json(&request)
+            .send()
+            .await
+            .expect("push sent")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
