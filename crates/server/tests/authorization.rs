@@ -1,0 +1,383 @@
+//! Who may read and write what: every role against every endpoint, as a table (see common/mod.rs for
+//! the real server and database behind it).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::{json, Value};
+use thidua_domain::protocol::{Outcome, PushResponse, Record};
+use thidua_server::auth::Role;
+
+/// Who sends the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Officer03646,
+    Officer03649,
+    Supervisor116,
+    Supervisor118,
+    Admin,
+    NoToken,
+}
+
+const WHO: [Who; 6] = [
+    Who::Officer03646,
+    Who::Officer03649,
+    Who::Supervisor116,
+    Who::Supervisor118,
+    Who::Admin,
+    Who::NoToken,
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Push03646,
+    /// 03682 (Mường Chiên) is a commune of district 118 (Quỳnh Nhai).
+    Push03682,
+    PullAll,
+    Pull03646,
+    Pull116,
+    Pull118,
+    ListUsers,
+    CreateUser,
+    RevokeSessions,
+    Me,
+}
+
+/// What the cell must answer.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// 200, the mutation applied (and stored).
+    Applied,
+    /// 200, the mutation rejected with an error on this field; nothing stored.
+    Rejected(&'static str),
+    /// 200 with records of exactly these communes (all the seeded ones of the scope, none other).
+    Records(&'static [&'static str]),
+    /// This status with a JSON error of this code.
+    Error(u16, &'static str),
+    /// This status (a success of the admin API or of /me).
+    Success(u16),
+}
+
+use Expect::*;
+
+const UNAUTHORIZED: Expect = Error(401, "unauthorized");
+const OUT_OF_SCOPE: Expect = Error(403, "out_of_scope");
+const FORBIDDEN: Expect = Error(403, "forbidden");
+
+/// The authorization matrix. Columns: officer of 03646, officer of 03649, supervisor of district 116,
+/// supervisor of district 118, province administrator, no token.
+#[rustfmt::skip]
+const MATRIX: [(Endpoint, [Expect; 6]); 10] = [
+    //                           O-03646                 O-03649                 S-116                    S-118                    admin                             none
+    (Endpoint::Push03646,      [Applied,               Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
+    (Endpoint::Push03682,      [Rejected("org_unit"),  Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
+    (Endpoint::PullAll,        [Records(&["03646"]),   Records(&["03649"]),    Records(&["03646", "03649"]), Records(&["03682"]), Records(&["03646", "03649", "03682"]), UNAUTHORIZED]),
+    (Endpoint::Pull03646,      [Records(&["03646"]),   OUT_OF_SCOPE,           Records(&["03646"]),     OUT_OF_SCOPE,            Records(&["03646"]),              UNAUTHORIZED]),
+    (Endpoint::Pull116,        [OUT_OF_SCOPE,          OUT_OF_SCOPE,           Records(&["03646", "03649"]), OUT_OF_SCOPE,      Records(&["03646", "03649"]),     UNAUTHORIZED]),
+    (Endpoint::Pull118,        [OUT_OF_SCOPE,          OUT_OF_SCOPE,           OUT_OF_SCOPE,            Records(&["03682"]),     Records(&["03682"]),              UNAUTHORIZED]),
+    (Endpoint::ListUsers,      [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                          UNAUTHORIZED]),
+    (Endpoint::CreateUser,     [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(201),                          UNAUTHORIZED]),
+    (Endpoint::RevokeSessions, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                          UNAUTHORIZED]),
+    (Endpoint::Me,             [Success(200),               Success(200),                Success(200),                 Success(200),                 Success(200),                          UNAUTHORIZED]),
+];
+
+struct Actors {
+    tokens: Vec<(Who, Option<String>, Option<String>)>, // who, token, username
+}
+
+impl Actors {
+    fn token(&self, who: Who) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(w, _, _)| *w == who)
+            .and_then(|(_, t, _)| t.as_deref())
+    }
+
+    fn username(&self, who: Who) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(w, _, _)| *w == who)
+            .and_then(|(_, _, u)| u.as_deref())
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    token: Option<&str>,
+    endpoint: Endpoint,
+    cell: usize,
+    target_id: &str,
+) -> (reqwest::Response, Option<Record>) {
+    let with_token = |builder: reqwest::RequestBuilder| match token {
+        Some(token) => builder.bearer_auth(token),
+        None => builder,
+    };
+    let device = new_device();
+    let push = |unit: &str| {
+        let mut record = new_household(unit);
+        record
+            .fields
+            .insert("head_name".into(), json!(format!("Hộ ô {cell}")));
+        record
+    };
+    let pull = |unit: Option<&str>| {
+        let mut body = json!({"protocol": 1, "limit": 500});
+        if let Some(unit) = unit {
+            body["org_unit"] = json!(unit);
+        }
+        with_token(app.anon.post(app.url("/api/sync/pull"))).json(&body)
+    };
+    let (request, record) = match endpoint {
+        Endpoint::Push03646 | Endpoint::Push03682 => {
+            let unit = if matches!(endpoint, Endpoint::Push03646) {
+                "03646"
+            } else {
+                "03682"
+            };
+            let record = push(unit);
+            let body = json!({"protocol": 1, "device": device, "mutations": [create(device, record.clone())]});
+            (
+                with_token(app.anon.post(app.url("/api/sync/push"))).json(&body),
+                Some(record),
+            )
+        }
+        Endpoint::PullAll => (pull(None), None),
+        Endpoint::Pull03646 => (pull(Some("03646")), None),
+        Endpoint::Pull116 => (pull(Some("116")), None),
+        Endpoint::Pull118 => (pull(Some("118")), None),
+        Endpoint::ListUsers => (with_token(app.anon.get(app.url("/api/admin/users"))), None),
+        Endpoint::CreateUser => (
+            with_token(app.anon.post(app.url("/api/admin/users"))).json(&json!({
+                "username": format!("new.user{cell}"),
+                "display_name": "Người mới",
+                "role": "commune_officer",
+                "org_unit": "03649",
+                "password": "a long enough password",
+            })),
+            None,
+        ),
+        Endpoint::RevokeSessions => (
+            with_token(
+                app.anon
+                    .post(app.url(&format!("/api/admin/users/{target_id}/revoke-sessions"))),
+            ),
+            None,
+        ),
+        Endpoint::Me => (with_token(app.anon.get(app.url("/api/auth/me"))), None),
+    };
+    (request.send().await.expect("sent"), record)
+}
+
+#[tokio::test]
+async fn every_role_against_every_endpoint() {
+    let app = spawn_app().await;
+
+    // records in three communes, pushed by the administrator before anything else
+    let admin_device = new_device();
+    let seeded = app
+        .push(
+            admin_device,
+            ["03646", "03649", "03682"]
+                .iter()
+                .map(|unit| create(admin_device, new_household(unit)))
+                .collect(),
+        )
+        .await;
+    assert!(seeded
+        .results
+        .iter()
+        .all(|r| matches!(r.outcome, Outcome::Applied { .. })));
+
+    let mut actors = Actors { tokens: Vec::new() };
+    for (who, username, role, unit) in [
+        (Who::Officer03646, "o.03646", Role::CommuneOfficer, "03646"),
+        (Who::Officer03649, "o.03649", Role::CommuneOfficer, "03649"),
+        (Who::Supervisor116, "s.116", Role::DistrictSupervisor, "116"),
+        (Who::Supervisor118, "s.118", Role::DistrictSupervisor, "118"),
+    ] {
+        let (_, token) = app.user_with_token(username, role, unit).await;
+        actors
+            .tokens
+            .push((who, Some(token), Some(username.to_string())));
+    }
+    actors.tokens.push((
+        Who::Admin,
+        Some(app.admin_token.clone()),
+        Some(ADMIN.to_string()),
+    ));
+    actors.tokens.push((Who::NoToken, None, None));
+    // whose sessions the revoke-sessions cells end (never one of the actors')
+    let (target, _) = app
+        .user_with_token("lost.tablet", Role::CommuneOfficer, "03646")
+        .await;
+
+    let mut cell = 0;
+    for (endpoint, row) in MATRIX {
+        for (who, expect) in WHO.into_iter().zip(row) {
+            cell += 1;
+            let context = format!("{endpoint:?} as {who:?}");
+            let before = app.row_counts().await;
+            let revision_before = app.latest_revision().await;
+            let (response, pushed) =
+                send(&app, actors.token(who), endpoint, cell, &target.id).await;
+            match expect {
+                Applied | Rejected(_) => {
+                    assert_eq!(response.status(), 200, "{context}");
+                    let answer: PushResponse = response.json().await.unwrap();
+                    let result = &answer.results[0];
+                    let pushed = pushed.unwrap();
+                    let all_ids: BTreeSet<_> = app.pull_all().await.iter().map(|r| r.id).collect();
+                    match expect {
+                        Applied => {
+                            assert!(
+                                matches!(result.outcome, Outcome::Applied { .. }),
+                                "{context}: {:?}",
+                                result.outcome
+                            );
+                            assert!(all_ids.contains(&pushed.id), "{context}: stored");
+                        }
+                        Rejected(field) => {
+                            let Outcome::Rejected { errors } = &result.outcome else {
+                                panic!("{context}: rejected, got {:?}", result.outcome);
+                            };
+                            assert!(
+                                errors.iter().any(|e| e.field == field),
+                                "{context}: an error on {field}: {errors:?}"
+                            );
+                            assert!(errors.iter().all(|e| !e.message_vi.is_empty()), "{context}");
+                            assert!(result.record.is_none(), "{context}: no record");
+                            assert!(!all_ids.contains(&pushed.id), "{context}: nothing stored");
+                            assert_eq!(app.latest_revision().await, revision_before, "{context}");
+                            let after = app.row_counts().await;
+                            assert_eq!(
+                                count(&after, "records"),
+                                count(&before, "records"),
+                                "{context}"
+                            );
+                            // the answer is kept, so a resend gets the same one
+                            assert_eq!(
+                                count(&after, "applied_mutations"),
+                                count(&before, "applied_mutations") + 1,
+                                "{context}"
+                            );
+                        }
+                        _ => unreachable!(),
+                    }
+                }
+                Records(units) => {
+                    assert_eq!(response.status(), 200, "{context}");
+                    let body: Value = response.json().await.unwrap();
+                    let seen: BTreeSet<String> = body["records"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r["org_unit"].as_str().unwrap().to_string())
+                        .collect();
+                    let expected: BTreeSet<String> = units.iter().map(|u| u.to_string()).collect();
+                    assert_eq!(seen, expected, "{context}");
+                }
+                Error(status, code) => {
+                    if status == 401 {
+                        assert_eq!(
+                            response
+                                .headers()
+                                .get("www-authenticate")
+                                .map(|v| v.to_str().unwrap()),
+                            Some("Bearer"),
+                            "{context}"
+                        );
+                    }
+                    let error = error_body(response, status).await;
+                    assert_eq!(error["code"], code, "{context}");
+                    let after = app.row_counts().await;
+                    assert_eq!(after, before, "{context}: database unchanged");
+                }
+                Success(status) => {
+                    assert_eq!(response.status(), status, "{context}");
+                    let body: Value = response.json().await.unwrap();
+                    match endpoint {
+                        Endpoint::Me => {
+                            assert_eq!(body["username"].as_str(), actors.username(who), "{context}")
+                        }
+                        Endpoint::ListUsers => {
+                            assert!(body["users"].as_array().unwrap().len() >= 6, "{context}")
+                        }
+                        Endpoint::CreateUser => {
+                            assert_eq!(body["role"], "commune_officer", "{context}")
+                        }
+                        Endpoint::RevokeSessions => {
+                            assert_eq!(body["revoked"], 1, "{context}: the target's one session")
+                        }
+                        _ => unreachable!(),
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(cell, 60);
+
+    // a resent refused mutation gets the same answer, and still stores nothing
+    let officer = actors.token(Who::Officer03646).unwrap().to_string();
+    let device = new_device();
+    let foreign = create(device, new_household("03649"));
+    let first = app.push_as(&officer, device, vec![foreign.clone()]).await;
+    let first: PushResponse = first.json().await.unwrap();
+    let again: PushResponse = app
+        .push_as(&officer, device, vec![foreign.clone()])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    assert!(!app
+        .pull_all()
+        .await
+        .iter()
+        .any(|r| r.id == foreign.record.id));
+}
+
+fn count(counts: &[(&'static str, u64)], table: &str) -> u64 {
+    counts
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, n)| *n)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_resent_mutation_never_shows_another_communes_record() {
+    let app = spawn_app().await;
+    // the administrator writes a record of 03682 ...
+    let device = new_device();
+    let m = create(device, new_household("03682"));
+    let answer = app.push(device, vec![m.clone()]).await;
+    assert!(matches!(answer.results[0].outcome, Outcome::Applied { .. }));
+    // ... and an officer of 03646 who learnt that mutation's id resends it as their own commune's
+    let (_, token) = app
+        .user_with_token("o.03646", Role::CommuneOfficer, "03646")
+        .await;
+    let mut copy = m.clone();
+    copy.record.org_unit = thidua_domain::org::UnitCode::parse("03646").unwrap();
+    let response = app.push_as(&token, device, vec![copy]).await;
+    let answer: PushResponse = response.json().await.unwrap();
+    assert!(answer.results[0].record.is_none());
+    let Outcome::Rejected { errors } = &answer.results[0].outcome else {
+        panic!("refused, got {:?}", answer.results[0].outcome);
+    };
+    assert_eq!(errors[0].field, "org_unit");
+}
+
+#[tokio::test]
+async fn a_pull_filtered_on_an_unknown_unit_is_still_a_400() {
+    let app = spawn_app().await;
+    let (_, token) = app
+        .user_with_token("o.03646", Role::CommuneOfficer, "03646")
+        .await;
+    let response = app.pull_as(&token, Some("99")).await;
+    assert_eq!(error_body(response, 400).await["code"], "unknown_org_unit");
+    // a 2025 commune under the province is outside an officer's commune
+    let response = app.pull_as(&token, Some("03980")).await;
+    assert_eq!(error_body(response, 403).await["code"], "out_of_scope");
+}
