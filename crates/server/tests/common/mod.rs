@@ -177,6 +177,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The app's dist folder (tests rewrite index.html in it).
+    pub fn dist_dir(&self) -> &Path {
+        self._dist.path()
+    }
+
     /// Creates an active account directly through the store (password [`PASSWORD`]).
     pub async fn create_user(&self, username: &str, role: Role, unit: &str) -> User {
         let account = NewAccount {
