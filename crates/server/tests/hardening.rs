@@ -35,7 +35,7 @@ async fn malformed_bodies_are_json_errors_and_change_nothing() {
 
     let push = json!({"protocol": 1, "device": device, "mutations": [create(device, new_household("03646"))]})
         .to_string();
-    let truncated = push[..push.len() / 2].as_bytes().to_vec();
+    let truncated = push.as_bytes()[..push.len() / 2].to_vec();
     let mut invalid_utf8 = br#"{"username": "xa."#.to_vec();
     invalid_utf8.extend([0xff, 0xfe, 0xc3]);
     invalid_utf8.extend(br#"", "password": "whatever1"}"#);
