@@ -14,6 +14,8 @@
 //!   [`PullResponse`](thidua_domain::protocol::PullResponse), only records within the caller's unit
 //! - `GET|POST /api/admin/users`, `POST /api/admin/users/{id}/revoke-sessions`,
 //!   `POST /api/admin/users/{id}/deactivate`: province administrators only
+//! - `POST /api/submissions`, `GET /api/submissions[?period=]`, `POST /api/submissions/{id}/accept`,
+//!   `POST /api/submissions/{id}/return`: reports sent up for review ([`submissions`])
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
@@ -29,6 +31,7 @@ pub mod security;
 pub mod setup;
 pub mod static_files;
 pub mod store;
+pub mod submissions;
 pub mod sync;
 
 use std::net::SocketAddr;
@@ -101,6 +104,12 @@ fn router(state: AppState, config: &Config) -> Router {
             post(accounts::revoke_sessions),
         )
         .route("/admin/users/{id}/deactivate", post(accounts::deactivate))
+        .route(
+            "/submissions",
+            get(submissions::list).post(submissions::submit),
+        )
+        .route("/submissions/{id}/accept", post(submissions::accept))
+        .route("/submissions/{id}/return", post(submissions::send_back))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_session,

@@ -15,6 +15,7 @@ use thidua_domain::FieldError;
 use crate::auth::{Role, User};
 use crate::config::Database;
 use crate::error::ApiError;
+use crate::submissions::{NewSubmission, Note, Submission, SubmissionId, SubmissionState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -476,6 +477,7 @@ impl Store {
             "users",
             "sessions",
             "server_sequence",
+            "submissions",
         ] {
             let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
                 .fetch_one(&self.pool)
@@ -492,6 +494,227 @@ impl Store {
             .await
             .map_err(ApiError::database)?;
         Ok(count as u64)
+    }
+}
+
+const SUBMISSION_COLUMNS: &str = "id, org_unit, period, data_set, state, note, record_count, \
+     submitted_by, submitted_at, decided_by, decided_at";
+
+fn submission_from_row(row: &AnyRow) -> Result<Submission, ApiError> {
+    let corrupt = |e: &dyn std::fmt::Display| ApiError::corrupt("submissions row", e);
+    let text = |name: &str| row.try_get::<String, _>(name).map_err(|e| corrupt(&e));
+    let state = text("state")?;
+    Ok(Submission {
+        id: text("id")?,
+        org_unit: from_value(text("org_unit")?.into())?,
+        period: from_value(text("period")?.into())?,
+        data_set: from_value(text("data_set")?.into())?,
+        state: SubmissionState::parse(&state)
+            .ok_or_else(|| corrupt(&format!("unknown state {state}")))?,
+        note: row
+            .try_get::<Option<String>, _>("note")
+            .map_err(|e| corrupt(&e))?,
+        record_count: row
+            .try_get::<i64, _>("record_count")
+            .map_err(|e| corrupt(&e))? as u64,
+        submitted_by: text("submitted_by")?,
+        submitted_at: row
+            .try_get::<i64, _>("submitted_at")
+            .map_err(|e| corrupt(&e))?,
+        decided_by: row
+            .try_get::<Option<String>, _>("decided_by")
+            .map_err(|e| corrupt(&e))?,
+        decided_at: row
+            .try_get::<Option<i64>, _>("decided_at")
+            .map_err(|e| corrupt(&e))?,
+    })
+}
+
+/// What [`Store::open_submission`] found.
+#[derive(Debug)]
+pub enum Opened {
+    /// A new row, or a returned one submitted again.
+    Opened(Submission),
+    /// The report is already submitted or accepted: nothing was written.
+    Exists(Submission),
+}
+
+/// Submissions. Every change is a single statement that checks the state it starts from
+/// (`… WHERE state = 'returned'`), so two reviewers, or a reviewer and a resubmitting commune, cannot
+/// both win, on SQLite and PostgreSQL alike, without holding a lock across statements.
+impl Store {
+    /// Records of the commune, period and data set that are not deleted.
+    pub async fn live_record_count(
+        &self,
+        org_unit: &UnitCode,
+        period: &thidua_domain::protocol::Period,
+        data_set: thidua_domain::protocol::DataSet,
+    ) -> Result<u64, ApiError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM records
+             WHERE org_unit = $1 AND period = $2 AND data_set = $3 AND deleted = 0",
+        )
+        .bind(org_unit.as_str())
+        .bind(period.as_str())
+        .bind(serde_name(&data_set))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        Ok(count as u64)
+    }
+
+    /// Submits the report: a new row (with `id`), or the returned row of the same commune, period and
+    /// data set re-opened with the decision cleared. Anything else is left as it is and answered as
+    /// [`Opened::Exists`].
+    pub async fn open_submission(
+        &self,
+        id: SubmissionId,
+        new: &NewSubmission,
+        record_count: u64,
+        by: &str,
+        at: i64,
+    ) -> Result<Opened, ApiError> {
+        let db = ApiError::database;
+        let data_set = serde_name(&new.data_set);
+        let existing = self.submission_by_key(new).await?;
+        let written = match &existing {
+            None => {
+                let inserted = sqlx::query(&format!(
+                    "INSERT INTO submissions ({SUBMISSION_COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8, NULL, NULL)"
+                ))
+                .bind(id.as_text())
+                .bind(new.org_unit.as_str())
+                .bind(new.period.as_str())
+                .bind(data_set.as_str())
+                .bind(SubmissionState::Submitted.as_str())
+                .bind(record_count as i64)
+                .bind(by)
+                .bind(at)
+                .execute(&self.pool)
+                .await;
+                match inserted {
+                    Ok(_) => true,
+                    // the same report submitted at the same moment from another device: it won
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => false,
+                    Err(e) => return Err(db(e)),
+                }
+            }
+            Some(current) if current.state == SubmissionState::Returned => {
+                let reopened = sqlx::query(
+                    "UPDATE submissions SET state = $1, note = NULL, record_count = $2,
+                       submitted_by = $3, submitted_at = $4, decided_by = NULL, decided_at = NULL
+                     WHERE id = $5 AND state = $6",
+                )
+                .bind(SubmissionState::Submitted.as_str())
+                .bind(record_count as i64)
+                .bind(by)
+                .bind(at)
+                .bind(current.id.as_str())
+                .bind(SubmissionState::Returned.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+                reopened.rows_affected() == 1
+            }
+            Some(current) => return Ok(Opened::Exists(current.clone())),
+        };
+        let now = self
+            .submission_by_key(new)
+            .await?
+            .ok_or_else(|| ApiError::corrupt("submissions", "a submission cannot be read back"))?;
+        Ok(if written {
+            Opened::Opened(now)
+        } else {
+            Opened::Exists(now)
+        })
+    }
+
+    async fn submission_by_key(&self, key: &NewSubmission) -> Result<Option<Submission>, ApiError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions
+             WHERE org_unit = $1 AND period = $2 AND data_set = $3"
+        ))
+        .bind(key.org_unit.as_str())
+        .bind(key.period.as_str())
+        .bind(serde_name(&key.data_set))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        row.as_ref().map(submission_from_row).transpose()
+    }
+
+    pub async fn submission(&self, id: SubmissionId) -> Result<Option<Submission>, ApiError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = $1"
+        ))
+        .bind(id.as_text())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        row.as_ref().map(submission_from_row).transpose()
+    }
+
+    /// Submissions of `communes` (of `period` when given), newest submission first; of one second,
+    /// the row made last first.
+    pub async fn submissions_in(
+        &self,
+        communes: &[String],
+        period: Option<&thidua_domain::protocol::Period>,
+    ) -> Result<Vec<Submission>, ApiError> {
+        if communes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=communes.len()).map(|i| format!("${i}")).collect();
+        let mut sql = format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE org_unit IN ({})",
+            placeholders.join(", ")
+        );
+        if period.is_some() {
+            sql.push_str(&format!(" AND period = ${}", communes.len() + 1));
+        }
+        sql.push_str(" ORDER BY submitted_at DESC, id DESC");
+        let mut query = sqlx::query(&sql);
+        for commune in communes {
+            query = query.bind(commune.as_str());
+        }
+        if let Some(period) = period {
+            query = query.bind(period.as_str());
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(ApiError::database)?;
+        rows.iter().map(submission_from_row).collect()
+    }
+
+    /// Accepts or returns a submission that is waiting for review; `None` when it is not (any more)
+    /// in the submitted state, or does not exist.
+    pub async fn decide_submission(
+        &self,
+        id: SubmissionId,
+        to: SubmissionState,
+        note: Option<&Note>,
+        by: &str,
+        at: i64,
+    ) -> Result<Option<Submission>, ApiError> {
+        let done = sqlx::query(
+            "UPDATE submissions SET state = $1, note = $2, decided_by = $3, decided_at = $4
+             WHERE id = $5 AND state = $6",
+        )
+        .bind(to.as_str())
+        .bind(note.map(|n| n.as_str().to_string()))
+        .bind(by)
+        .bind(at)
+        .bind(id.as_text())
+        .bind(SubmissionState::Submitted.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.submission(id).await
     }
 }
 

@@ -157,10 +157,7 @@ fn visible_result(state: &AppState, caller: &Caller, result: MutationResult) -> 
 pub(crate) fn check_mutation(state: &AppState, mutation: &Mutation) -> Vec<FieldError> {
     let record = &mutation.record;
     let mut errors = record.validate(&state.criteria);
-    let known_commune = state.catalog.lists().iter().any(|list| {
-        list.get(&record.org_unit)
-            .is_some_and(|u| u.level() == Level::Commune)
-    });
+    let known_commune = is_known_commune(&state.catalog, &record.org_unit);
     if !known_commune && !errors.iter().any(|e| e.field == "org_unit") {
         errors.push(FieldError::new(
             "org_unit",
@@ -178,6 +175,15 @@ pub(crate) fn check_mutation(state: &AppState, mutation: &Mutation) -> Vec<Field
         ));
     }
     errors
+}
+
+/// True when `code` is a commune (ward, township) in some list the server carries: the only units
+/// that hold records and submit reports.
+pub(crate) fn is_known_commune(catalog: &OrgCatalog, code: &UnitCode) -> bool {
+    catalog
+        .lists()
+        .iter()
+        .any(|list| list.get(code).is_some_and(|u| u.level() == Level::Commune))
 }
 
 pub async fn pull(
@@ -287,7 +293,10 @@ fn bad_cursor() -> ApiError {
 
 /// The communes a pull filter covers, in every list the server knows: the commune itself, or every
 /// commune under a district or the province (a 2023 district; a 2025 commune is found in its own list).
-fn communes_within(catalog: &OrgCatalog, code: &UnitCode) -> Result<Vec<String>, ApiError> {
+pub(crate) fn communes_within(
+    catalog: &OrgCatalog,
+    code: &UnitCode,
+) -> Result<Vec<String>, ApiError> {
     let known = catalog.lists().iter().any(|list| list.get(code).is_some());
     if !known {
         return Err(ApiError::new(
