@@ -43,6 +43,13 @@ enum Endpoint {
     CreateUser,
     RevokeSessions,
     Me,
+    /// A submission of 03646's households, for a period of the cell's own.
+    Submit03646,
+    /// `GET /api/submissions?period=2023`: submissions of 03646, 03649 and 03682 are seeded.
+    ListSubmissions,
+    /// Accepting, then returning, a submission of 03646 made for the cell.
+    Accept03646,
+    Return03646,
 }
 
 /// What the cell must answer.
@@ -52,7 +59,8 @@ enum Expect {
     Applied,
     /// 200, the mutation rejected with an error on this field; nothing stored.
     Rejected(&'static str),
-    /// 200 with records of exactly these communes (all the seeded ones of the scope, none other).
+    /// 200 with records (or submissions) of exactly these communes (all the seeded ones of the
+    /// scope, none other).
     Records(&'static [&'static str]),
     /// This status with a JSON error of this code.
     Error(u16, &'static str),
@@ -69,7 +77,7 @@ const FORBIDDEN: Expect = Error(403, "forbidden");
 /// The authorization matrix. Columns: officer of 03646, officer of 03649, supervisor of district 116,
 /// supervisor of district 118, province administrator, no token.
 #[rustfmt::skip]
-const MATRIX: [(Endpoint, [Expect; 6]); 10] = [
+const MATRIX: [(Endpoint, [Expect; 6]); 14] = [
     //                           O-03646                 O-03649                 S-116                    S-118                    admin                             none
     (Endpoint::Push03646,      [Applied,               Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
     (Endpoint::Push03682,      [Rejected("org_unit"),  Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
@@ -81,7 +89,34 @@ const MATRIX: [(Endpoint, [Expect; 6]); 10] = [
     (Endpoint::CreateUser,     [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(201),                          UNAUTHORIZED]),
     (Endpoint::RevokeSessions, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                          UNAUTHORIZED]),
     (Endpoint::Me,             [Success(200),               Success(200),                Success(200),                 Success(200),                 Success(200),                          UNAUTHORIZED]),
+    (Endpoint::Submit03646,    [Success(201),          OUT_OF_SCOPE,           FORBIDDEN,               FORBIDDEN,               Success(201),                     UNAUTHORIZED]),
+    (Endpoint::ListSubmissions, [Records(&["03646"]),  Records(&["03649"]),    Records(&["03646", "03649"]), Records(&["03682"]), Records(&["03646", "03649", "03682"]), UNAUTHORIZED]),
+    (Endpoint::Accept03646,    [FORBIDDEN,             FORBIDDEN,              Success(200),            OUT_OF_SCOPE,            Success(200),                     UNAUTHORIZED]),
+    (Endpoint::Return03646,    [FORBIDDEN,             FORBIDDEN,              Success(200),            OUT_OF_SCOPE,            Success(200),                     UNAUTHORIZED]),
 ];
+
+/// A period no other cell uses, so each cell's submission is its own report (a second submission of
+/// the same report would be a 409, whoever sends it).
+fn cell_period(cell: usize) -> String {
+    (2100 + cell).to_string()
+}
+
+/// What a cell needs before it is sent: for a decision, a fresh submission of 03646 waiting for
+/// review (made by the administrator, before the "database unchanged" counts are taken).
+async fn prepare(app: &TestApp, endpoint: Endpoint, cell: usize) -> Option<String> {
+    if !matches!(endpoint, Endpoint::Accept03646 | Endpoint::Return03646) {
+        return None;
+    }
+    let response = app
+        .post_json(
+            "/api/submissions",
+            &json!({"org_unit": "03646", "period": cell_period(cell), "data_set": "household"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "prepare cell {cell}");
+    let body: Value = response.json().await.unwrap();
+    Some(body["id"].as_str().unwrap().to_string())
+}
 
 struct Actors {
     tokens: Vec<(Who, Option<String>, Option<String>)>, // who, token, username
@@ -109,6 +144,7 @@ async fn send(
     endpoint: Endpoint,
     cell: usize,
     target_id: &str,
+    submission: Option<&str>,
 ) -> (reqwest::Response, Option<Record>) {
     let with_token = |builder: reqwest::RequestBuilder| match token {
         Some(token) => builder.bearer_auth(token),
@@ -166,6 +202,34 @@ async fn send(
             None,
         ),
         Endpoint::Me => (with_token(app.anon.get(app.url("/api/auth/me"))), None),
+        Endpoint::Submit03646 => (
+            with_token(app.anon.post(app.url("/api/submissions"))).json(&json!({
+                "org_unit": "03646",
+                "period": cell_period(cell),
+                "data_set": "household",
+            })),
+            None,
+        ),
+        Endpoint::ListSubmissions => (
+            with_token(app.anon.get(app.url("/api/submissions?period=2023"))),
+            None,
+        ),
+        Endpoint::Accept03646 | Endpoint::Return03646 => {
+            let action = if matches!(endpoint, Endpoint::Accept03646) {
+                "accept"
+            } else {
+                "return"
+            };
+            let id = submission.expect("prepared");
+            (
+                with_token(
+                    app.anon
+                        .post(app.url(&format!("/api/submissions/{id}/{action}"))),
+                )
+                .json(&json!({"note": format!("Ô {cell}")})),
+                None,
+            )
+        }
     };
     (request.send().await.expect("sent"), record)
 }
@@ -189,6 +253,16 @@ async fn every_role_against_every_endpoint() {
         .results
         .iter()
         .all(|r| matches!(r.outcome, Outcome::Applied { .. })));
+    // and a 2023 submission of each of them
+    for unit in ["03646", "03649", "03682"] {
+        let response = app
+            .post_json(
+                "/api/submissions",
+                &json!({"org_unit": unit, "period": "2023", "data_set": "household"}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "seed submission of {unit}");
+    }
 
     let mut actors = Actors { tokens: Vec::new() };
     for (who, username, role, unit) in [
@@ -218,10 +292,18 @@ async fn every_role_against_every_endpoint() {
         for (who, expect) in WHO.into_iter().zip(row) {
             cell += 1;
             let context = format!("{endpoint:?} as {who:?}");
+            let submission = prepare(&app, endpoint, cell).await;
             let before = app.row_counts().await;
             let revision_before = app.latest_revision().await;
-            let (response, pushed) =
-                send(&app, actors.token(who), endpoint, cell, &target.id).await;
+            let (response, pushed) = send(
+                &app,
+                actors.token(who),
+                endpoint,
+                cell,
+                &target.id,
+                submission.as_deref(),
+            )
+            .await;
             match expect {
                 Applied | Rejected(_) => {
                     assert_eq!(response.status(), 200, "{context}");
@@ -269,7 +351,11 @@ async fn every_role_against_every_endpoint() {
                 Records(units) => {
                     assert_eq!(response.status(), 200, "{context}");
                     let body: Value = response.json().await.unwrap();
-                    let seen: BTreeSet<String> = body["records"]
+                    let list = match endpoint {
+                        Endpoint::ListSubmissions => "submissions",
+                        _ => "records",
+                    };
+                    let seen: BTreeSet<String> = body[list]
                         .as_array()
                         .unwrap()
                         .iter()
@@ -293,6 +379,13 @@ async fn every_role_against_every_endpoint() {
                     assert_eq!(error["code"], code, "{context}");
                     let after = app.row_counts().await;
                     assert_eq!(after, before, "{context}: database unchanged");
+                    if let Some(id) = &submission {
+                        assert_eq!(
+                            submission_state(&app, id, cell).await,
+                            "submitted",
+                            "{context}: still waiting for review"
+                        );
+                    }
                 }
                 Success(status) => {
                     assert_eq!(response.status(), status, "{context}");
@@ -310,13 +403,31 @@ async fn every_role_against_every_endpoint() {
                         Endpoint::RevokeSessions => {
                             assert_eq!(body["revoked"], 1, "{context}: the target's one session")
                         }
+                        Endpoint::Submit03646 => {
+                            assert_eq!(body["state"], "submitted", "{context}");
+                            assert_eq!(body["period"], cell_period(cell), "{context}");
+                        }
+                        Endpoint::Accept03646 | Endpoint::Return03646 => {
+                            let state = if matches!(endpoint, Endpoint::Accept03646) {
+                                "accepted"
+                            } else {
+                                "returned"
+                            };
+                            assert_eq!(body["state"], state, "{context}");
+                            assert_eq!(body["id"].as_str(), submission.as_deref(), "{context}");
+                            assert_eq!(
+                                submission_state(&app, submission.as_deref().unwrap(), cell).await,
+                                state,
+                                "{context}: stored"
+                            );
+                        }
                         _ => unreachable!(),
                     }
                 }
             }
         }
     }
-    assert_eq!(cell, 60);
+    assert_eq!(cell, 84);
 
     // a resent refused mutation gets the same answer, and still stores nothing
     let officer = actors.token(Who::Officer03646).unwrap().to_string();
@@ -336,6 +447,25 @@ async fn every_role_against_every_endpoint() {
         .await
         .iter()
         .any(|r| r.id == foreign.record.id));
+}
+
+/// The state of submission `id` (made for `cell`), as the administrator lists it.
+async fn submission_state(app: &TestApp, id: &str, cell: usize) -> String {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/submissions?period={}", cell_period(cell))))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let found = body["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .cloned()
+        .expect("the submission is listed");
+    found["state"].as_str().unwrap().to_string()
 }
 
 fn count(counts: &[(&'static str, u64)], table: &str) -> u64 {

@@ -142,6 +142,10 @@ async fn forged_and_malformed_tokens_are_refused() {
         ("POST", "/api/admin/users"),
         ("POST", "/api/admin/users/x/revoke-sessions"),
         ("POST", "/api/admin/users/x/deactivate"),
+        ("GET", "/api/submissions"),
+        ("POST", "/api/submissions"),
+        ("POST", "/api/submissions/x/accept"),
+        ("POST", "/api/submissions/x/return"),
     ] {
         let response = app
             .anon
