@@ -364,7 +364,21 @@ pub async fn submit(
     )
     .map_err(invalid_submission)?;
     if !caller.covers(&state.catalog, &new.org_unit) {
-        return Err(crate::auth::out_of_scope(&caller, &new.org_unit));
+        // the caller named the commune, so naming it back reveals nothing
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "out_of_scope",
+            format!(
+                "Tài khoản của bạn chỉ gửi được báo cáo của đơn vị {}; xã {} nằm ngoài phạm vi đó. \
+                 Hãy chọn đúng xã của bạn, hoặc để cán bộ xã đó gửi.",
+                caller.user.org_unit, new.org_unit
+            ),
+            format!(
+                "Your account submits reports of unit {} only; commune {} is outside it. Choose your \
+                 own commune, or let that commune's officer submit.",
+                caller.user.org_unit, new.org_unit
+            ),
+        ));
     }
     // counted now, so the reviewer sees how many records the commune stood behind when it sent
     let record_count = state
@@ -434,7 +448,8 @@ pub async fn list(
     let period = match query.period.as_deref() {
         None => None,
         Some(text) => Some(
-            Period::parse(text).map_err(|_| invalid_filter(vec![period_error(text)], "period"))?,
+            Period::parse(text)
+                .map_err(|_| invalid_filter(vec![period_error(text)], &format!("period={text}")))?,
         ),
     };
     // always a list of communes, never "everything" (as pulls): the SQL cannot return a submission
