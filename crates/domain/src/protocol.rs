@@ -318,8 +318,10 @@ pub struct PushRequest {
 }
 
 /// What became of one mutation.
+/// On the wire: `{"applied": {"revision": 3}}`, `{"rejected": {"errors": [...]}}`, … (externally
+/// tagged, which the browser reads without buffering the whole answer first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Based on the latest revision (or new): written as sent.
     Applied { revision: u64 },
@@ -348,7 +350,6 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MutationResult {
     pub mutation: MutationId,
-    #[serde(flatten)]
     pub outcome: Outcome,
     /// The record as the server now holds it, so the device can replace its copy at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]

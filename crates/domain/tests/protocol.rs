@@ -67,8 +67,8 @@ fn outcomes_serialize_with_a_tag() {
         record: None,
     };
     let v = serde_json::to_value(&result).unwrap();
-    assert_eq!(v["outcome"], "conflict");
-    assert_eq!(v["revision"], 7);
+    assert_eq!(v["outcome"]["conflict"]["revision"], 7);
+    assert_eq!(v["outcome"]["conflict"]["fields"][0], "members");
     assert_eq!(serde_json::from_value::<MutationResult>(v).unwrap(), result);
 }
 
