@@ -179,9 +179,14 @@ impl Config {
             }
         };
         let dist_dir = PathBuf::from(var("THIDUA_DIST").unwrap_or_else(|| "./dist".into()));
-        let session_ttl = match var("THIDUA_SESSION_TTL_HOURS") {
-            None => Duration::from_secs(Self::DEFAULT_SESSION_TTL_HOURS * 3600),
-            Some(text) => parse_ttl_hours(&text)?,
+        let session_ttl = match (
+            var("THIDUA_SESSION_TTL_SECONDS"),
+            var("THIDUA_SESSION_TTL_HOURS"),
+        ) {
+            // seconds: for end-to-end tests of expiry and for short shared-kiosk sessions
+            (Some(text), _) => parse_ttl_seconds(&text)?,
+            (None, None) => Duration::from_secs(Self::DEFAULT_SESSION_TTL_HOURS * 3600),
+            (None, Some(text)) => parse_ttl_hours(&text)?,
         };
         let demo = match var("THIDUA_DEMO") {
             None => false,
@@ -225,6 +230,16 @@ fn parse_ttl_hours(text: &str) -> Result<Duration, String> {
         _ => Err(format!(
             "THIDUA_SESSION_TTL_HOURS «{text}» không hợp lệ: dùng số giờ từ 1 đến 8760, ví dụ 168 \
              (use a number of hours from 1 to 8760)"
+        )),
+    }
+}
+
+fn parse_ttl_seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(seconds) if (1..=8760 * 3600).contains(&seconds) => Ok(Duration::from_secs(seconds)),
+        _ => Err(format!(
+            "THIDUA_SESSION_TTL_SECONDS «{text}» không hợp lệ: dùng số giây từ 1 đến 31536000 \
+             (use a number of seconds from 1 to 31536000)"
         )),
     }
 }
