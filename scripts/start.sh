@@ -9,4 +9,6 @@ build_web
 cargo build --profile server -p thidua-server --locked
 export THIDUA_DIST="$PWD/dist"
 export THIDUA_DATA_DIR="${THIDUA_DATA_DIR:-$PWD/data}"
+# demo accounts and demo households, printed at start (never for real data)
+export THIDUA_DEMO="${THIDUA_DEMO:-1}"
 exec target/server/thidua-server

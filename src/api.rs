@@ -21,6 +21,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The server no longer accepts the session's token (expired, revoked): sign in again.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Server { status: 401, .. })
+    }
+
     pub fn message_vi(&self) -> String {
         match self {
             ApiError::Unreachable => {
@@ -47,19 +52,54 @@ struct ErrorDetail {
     message: String,
 }
 
-/// POSTs `body` as JSON to `path` and reads the JSON answer, giving up after `timeout_ms`.
+/// POSTs `body` as JSON to `path` (with the session's token) and reads the JSON answer, giving up
+/// after `timeout_ms`.
 pub async fn post_json<B: Serialize, R: DeserializeOwned>(
     path: &str,
     body: &B,
+    token: Option<&str>,
     timeout_ms: i32,
 ) -> Result<R, ApiError> {
     let text = serde_json::to_string(body).map_err(|e| ApiError::Unreadable(e.to_string()))?;
+    let body = send("POST", path, Some(&text), token, timeout_ms).await?;
+    serde_json::from_str(&body).map_err(|e| ApiError::Unreadable(e.to_string()))
+}
+
+/// GETs `path` (with the session's token) and reads the JSON answer.
+pub async fn get_json<R: DeserializeOwned>(
+    path: &str,
+    token: &str,
+    timeout_ms: i32,
+) -> Result<R, ApiError> {
+    let body = send("GET", path, None, Some(token), timeout_ms).await?;
+    serde_json::from_str(&body).map_err(|e| ApiError::Unreadable(e.to_string()))
+}
+
+/// POSTs with no body (logout).
+pub async fn post_empty(path: &str, token: &str, timeout_ms: i32) -> Result<(), ApiError> {
+    send("POST", path, None, Some(token), timeout_ms)
+        .await
+        .map(|_| ())
+}
+
+async fn send(
+    method: &str,
+    path: &str,
+    text: Option<&str>,
+    token: Option<&str>,
+    timeout_ms: i32,
+) -> Result<String, ApiError> {
     let window = web_sys::window().ok_or(ApiError::Unreachable)?;
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&text));
+    init.set_method(method);
     let headers = web_sys::Headers::new().map_err(|_| ApiError::Unreachable)?;
-    let _ = headers.set("content-type", "application/json");
+    if let Some(text) = text {
+        init.set_body(&JsValue::from_str(text));
+        let _ = headers.set("content-type", "application/json");
+    }
+    if let Some(token) = token {
+        let _ = headers.set("authorization", &format!("Bearer {token}"));
+    }
     init.set_headers(&headers);
     let abort = web_sys::AbortController::new().ok();
     if let Some(abort) = &abort {
@@ -81,7 +121,7 @@ pub async fn post_json<B: Serialize, R: DeserializeOwned>(
         .as_string()
         .unwrap_or_default();
     if response.ok() {
-        serde_json::from_str(&body).map_err(|e| ApiError::Unreadable(e.to_string()))
+        Ok(body)
     } else {
         match serde_json::from_str::<ErrorBody>(&body) {
             Ok(err) => Err(ApiError::Server {

@@ -9,18 +9,20 @@ pub mod components;
 pub mod households;
 pub mod i18n;
 pub mod pages;
+pub mod session;
 pub mod storage;
 pub mod sync;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use thidua_domain::Lang;
 
 use crate::households::Device;
-use crate::i18n::UiLang;
-use crate::storage::Store;
+use crate::i18n::{t, UiLang};
+use crate::session::Session;
+use crate::storage::{Store, DB_VERSION};
 use crate::sync::{SyncStatus, SyncTrigger};
 
 /// The device's storage and identity, opened once at start. Browser objects are not `Send`, so they
@@ -29,6 +31,8 @@ pub struct Services {
     pub store: Rc<Store>,
     pub device: Device,
     pub trigger: SyncTrigger,
+    /// The signed-in user's session; a new sign-in of the same user replaces the token here.
+    pub session: Rc<RefCell<Session>>,
 }
 
 thread_local! {
@@ -42,7 +46,7 @@ pub fn services() -> Rc<Services> {
         .expect("services are opened before any screen needs them")
 }
 
-/// Starts the app: mounts it, opens storage, starts sync, registers the service worker.
+/// Starts the app: mounts it, opens the signed-in user's storage, starts sync, registers the service worker.
 pub fn start() {
     console_error_panic_hook_lite();
     leptos::mount::mount_to_body(App);
@@ -52,9 +56,15 @@ pub fn start() {
 #[derive(Clone, PartialEq)]
 enum Startup {
     Opening,
+    /// Nobody is signed in on this browser.
+    SignIn,
     Ready,
     Failed(String),
 }
+
+/// The signed-in user, for screens that depend on the role. Set once the session is open.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub RwSignal<Option<session::User>>);
 
 #[component]
 fn App() -> impl IntoView {
@@ -62,23 +72,39 @@ fn App() -> impl IntoView {
     provide_context(UiLang(lang));
     let status = SyncStatus::new();
     provide_context(status);
+    let user = RwSignal::new(None::<session::User>);
+    provide_context(CurrentUser(user));
     let startup = RwSignal::new(Startup::Opening);
+    // the sign-in form over the app, when the server asked for a new sign-in
+    let relogin = RwSignal::new(false);
 
     leptos::task::spawn_local(async move {
+        storage::delete_marked_databases().await;
+        let Some(session) = session::load() else {
+            startup.set(Startup::SignIn);
+            return;
+        };
         let opened = async {
-            let store = Rc::new(Store::open().await?);
+            let store = Rc::new(Store::open_named(&session.database_name(), DB_VERSION).await?);
             let device = Device::load(&store).await?;
             Ok::<_, storage::StorageError>((store, device))
         }
         .await;
         match opened {
             Ok((store, device)) => {
-                let trigger = sync::start(store.clone(), device.id, status);
+                user.set(Some(session.user.clone()));
+                let session = Rc::new(RefCell::new(session));
+                let token = {
+                    let session = session.clone();
+                    move || session.borrow().token.clone()
+                };
+                let trigger = sync::start(store.clone(), device.id, token, status);
                 let _ = SERVICES.with(|s| {
                     s.set(Rc::new(Services {
                         store,
                         device,
                         trigger,
+                        session,
                     }))
                 });
                 startup.set(Startup::Ready);
@@ -87,15 +113,48 @@ fn App() -> impl IntoView {
         }
     });
 
+    let sign_out = move |_| {
+        let pending = status.pending.get_untracked();
+        if pending > 0 {
+            let warning = format!(
+                "Còn {pending} thay đổi chưa gửi lên máy chủ. Nếu đăng xuất bây giờ, các thay đổi này sẽ bị XÓA khỏi máy này.\n\n\
+                 Bấm OK để xóa và đăng xuất. Bấm Hủy để ở lại và bấm «Đồng bộ ngay» trước."
+            );
+            let confirmed = web_sys::window()
+                .and_then(|w| w.confirm_with_message(&warning).ok())
+                .unwrap_or(false);
+            if !confirmed {
+                return;
+            }
+        }
+        leptos::task::spawn_local(async move {
+            let services = services();
+            let token = services.session.borrow().token.clone();
+            let database = services.session.borrow().database_name();
+            session::logout(&token).await;
+            // the database is deleted on the next start, when no connection holds it open
+            storage::mark_for_deletion(&database);
+            session::clear();
+            reload();
+        });
+    };
+
     view! {
         <header class="topbar">
             <h1>"Thi Đua"</h1>
-            <button class="lang" on:click=move |_| lang.update(|l| *l = if *l == Lang::Vi { Lang::En } else { Lang::Vi })>
-                {move || if lang.get() == Lang::Vi { "English" } else { "Tiếng Việt" }}
-            </button>
+            <div class="who">
+                {move || user.get().map(|u| view! {
+                    <span class="user" data-testid="user">{format!("{} · {}", u.display_name, u.role.label_vi())}</span>
+                    <button class="lang" on:click=sign_out data-testid="sign-out">{t("Đăng xuất", "Sign out")}</button>
+                })}
+                <button class="lang" on:click=move |_| lang.update(|l| *l = if *l == Lang::Vi { Lang::En } else { Lang::Vi })>
+                    {move || if lang.get() == Lang::Vi { "English" } else { "Tiếng Việt" }}
+                </button>
+            </div>
         </header>
         {move || match startup.get() {
             Startup::Opening => view! { <p class="notice">"Đang mở dữ liệu trên máy…"</p> }.into_any(),
+            Startup::SignIn => view! { <components::login::Login relogin=false on_done=Callback::new(|_| reload())/> }.into_any(),
             Startup::Failed(message) => view! {
                 <p class="notice error" role="alert">
                     {message}
@@ -103,10 +162,27 @@ fn App() -> impl IntoView {
                 </p>
             }.into_any(),
             Startup::Ready => view! {
-                <components::sync_badge::SyncBadge/>
+                <components::sync_badge::SyncBadge on_relogin=Callback::new(move |_| relogin.set(true))/>
+                <Show when=move || relogin.get()>
+                    <components::login::Login relogin=true on_done=Callback::new(move |_| relogin.set(false))/>
+                </Show>
                 <pages::Main/>
             }.into_any(),
         }}
+    }
+}
+
+/// The signed-in user's role, when known.
+pub fn current_role() -> Option<session::Role> {
+    use_context::<CurrentUser>()
+        .and_then(|u| u.0.get_untracked())
+        .map(|u| u.role)
+}
+
+/// Starts the page afresh (after a sign-in of another user, or a sign-out).
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
     }
 }
 

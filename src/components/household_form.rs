@@ -139,6 +139,7 @@ pub fn HouseholdForm(
             .as_ref()
             .and_then(|l| Household::from_fields(&l.record.fields).ok()),
     );
+    let edits = crate::current_role().is_none_or(|r| r.edits());
     let tried = RwSignal::new(false);
     let saving = RwSignal::new(false);
     let save_error = RwSignal::new(None::<String>);
@@ -286,18 +287,6 @@ pub fn HouseholdForm(
                     }).collect_view()}</ul>
                 </p>
             })}
-            <div class="live" data-testid="classification">
-                {move || match checked.get() {
-                    (Some(h), _) => {
-                        let c = h.classification();
-                        view! {
-                            <span class=crate::pages::households::class_badge(c)>{tr(lang.get(), c.label_vi(), c.label_en())}</span>
-                            <small>{format!("{} {}", h.deprivation_count(), tr(lang.get(), "chỉ số thiếu hụt", "deprivations"))}</small>
-                        }.into_any()
-                    }
-                    (None, _) => view! { <small>{t("Nhập số nhân khẩu và thu nhập để xem phân loại", "Enter members and income to see the classification")}</small> }.into_any(),
-                }}
-            </div>
             {text_input("head_name", form.head_name, false)}
             {text_input("village", form.village, false)}
             <fieldset class="field">
@@ -331,12 +320,29 @@ pub fn HouseholdForm(
                 </fieldset>
             }).collect_view()}
             {move || save_error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
-            <div class="actions">
-                <button class="primary big" on:click=save disabled=move || saving.get() data-testid="save">{t("Lưu", "Save")}</button>
-                <button class="big" on:click=move |_| on_done.run(())>{t("Hủy", "Cancel")}</button>
-                {existing.with_value(|e| e.is_some()).then(|| view! {
+            <div class="formbar">
+                <div class="live" data-testid="classification">
+                    {move || match checked.get() {
+                        (Some(h), _) => {
+                            let c = h.classification();
+                            view! {
+                                <span class=crate::pages::households::class_badge(c)>{tr(lang.get(), c.label_vi(), c.label_en())}</span>
+                                <small>{format!("{} {}", h.deprivation_count(), tr(lang.get(), "chỉ số thiếu hụt", "deprivations"))}</small>
+                            }.into_any()
+                        }
+                        (None, _) => view! { <small>{t("Nhập số nhân khẩu và thu nhập để xem phân loại", "Enter members and income to see the classification")}</small> }.into_any(),
+                    }}
+                </div>
+                <div class="actions">
+                {edits.then(|| view! {
+                    <button class="primary big" on:click=save disabled=move || saving.get() data-testid="save">{t("Lưu", "Save")}</button>
+                })}
+                {(!edits).then(|| view! { <span class="notice" data-testid="read-only">{t("Chỉ xem: giám sát huyện không sửa dữ liệu của xã.", "Read only: district supervisors do not edit commune data.")}</span> })}
+                <button class="big" on:click=move |_| on_done.run(())>{if edits { t("Hủy", "Cancel") } else { t("Quay lại", "Back") }}</button>
+                {(edits && existing.with_value(|e| e.is_some())).then(|| view! {
                     <button class="danger" on:click=delete data-testid="delete">{t("Xóa hộ", "Delete")}</button>
                 })}
+                </div>
             </div>
         </section>
     }

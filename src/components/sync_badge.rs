@@ -19,7 +19,7 @@ pub fn short_time(ms: f64) -> String {
 }
 
 #[component]
-pub fn SyncBadge() -> impl IntoView {
+pub fn SyncBadge(on_relogin: Callback<()>) -> impl IntoView {
     let status = expect_context::<SyncStatus>();
     let sync_now = move |_| crate::services().trigger.fire();
     view! {
@@ -48,6 +48,11 @@ pub fn SyncBadge() -> impl IntoView {
             <button class="primary" on:click=sync_now disabled=move || status.syncing.get() data-testid="sync-now">
                 {t("Đồng bộ ngay", "Sync now")}
             </button>
+            <Show when=move || status.needs_login.get()>
+                <button class="warn" on:click=move |_| on_relogin.run(()) data-testid="relogin">
+                    {t("Cần đăng nhập lại để gửi", "Sign in again to send")}
+                </button>
+            </Show>
             <Show when=move || status.syncing.get()>
                 <progress max="1" prop:value=move || status.progress.get()></progress>
             </Show>

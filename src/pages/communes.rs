@@ -16,6 +16,11 @@ fn current_year() -> u16 {
 #[component]
 pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
     let catalog = StoredValue::new(OrgCatalog::sonla());
+    // the server refuses anything outside the user's unit; the picker only offers what is inside it
+    let scope = use_context::<crate::CurrentUser>()
+        .and_then(|u| u.0.get_untracked())
+        .and_then(|u| thidua_domain::org::UnitCode::parse(&u.org_unit).ok());
+    let scope = StoredValue::new(scope);
     let year = RwSignal::new(current_year());
     let query = RwSignal::new(String::new());
     let years: Vec<u16> = (2023..=current_year().max(2023)).rev().collect();
@@ -32,6 +37,12 @@ pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
                 .search(&query)
                 .into_iter()
                 .filter(|u| u.level() == Level::Commune)
+                .filter(|u| {
+                    scope.with_value(|s| {
+                        s.as_ref()
+                            .is_none_or(|scope| list.is_within(&u.code, scope))
+                    })
+                })
                 .map(|u| {
                     let district = list
                         .lineage(&u.code)
@@ -63,6 +74,12 @@ pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
                 <input type="search" placeholder="vd. chieng le" prop:value=move || query.get()
                     on:input=move |ev| query.set(event_target_value(&ev)) data-testid="commune-search"/>
             </label>
+            <Show when=move || communes().is_empty()>
+                <p class="notice" data-testid="no-communes">
+                    {t("Không có xã nào trong phạm vi của bạn cho năm này (hoặc không khớp với từ tìm).",
+                       "No commune within your area for this year (or none matches the search).")}
+                </p>
+            </Show>
             <ul class="choices">
                 {move || communes().into_iter().take(60).map(|(district, unit)| {
                     let period = Period::parse(&year.get().to_string()).expect("valid year");

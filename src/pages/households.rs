@@ -26,14 +26,21 @@ pub fn HouseholdList(
 ) -> impl IntoView {
     let status = expect_context::<SyncStatus>();
     let lang = expect_context::<UiLang>().0;
+    let edits = crate::current_role().is_none_or(|r| r.edits());
     let households = RwSignal::new(Vec::<LocalRecord>::new());
     let load_error = RwSignal::new(None::<String>);
-    let commune_name = OrgCatalog::sonla()
-        .lists()
-        .iter()
-        .rev()
-        .find_map(|l| l.get(&selection.commune).map(|u| u.full_name()))
-        .unwrap_or_else(|| selection.commune.to_string());
+    // codes are reused across periods (03646 is Chiềng Lề in 2023, Tô Hiệu from 07/2025): name the
+    // commune from the unit list in force at the end of the review year
+    let commune_name =
+        thidua_domain::Day::parse(&format!("{}-12-31", &selection.period.as_str()[..4]))
+            .ok()
+            .and_then(|day| {
+                OrgCatalog::sonla()
+                    .list_on(&day)
+                    .and_then(|l| l.get(&selection.commune))
+                    .map(|u| u.full_name())
+            })
+            .unwrap_or_else(|| selection.commune.to_string());
     let sel = selection.clone();
     Effect::new(move |_| {
         status.revision.track(); // reload after a sync changed local data
@@ -54,9 +61,11 @@ pub fn HouseholdList(
                 <h2 data-testid="commune-name">{commune_name}" — "{selection.period.as_str().to_string()}</h2>
                 <button on:click=move |_| on_change_commune.run(())>{t("Đổi xã", "Change commune")}</button>
             </div>
-            <button class="primary big" on:click=move |_| on_edit.run(None) data-testid="add-household">
-                {t("+ Thêm hộ", "+ Add household")}
-            </button>
+            {edits.then(|| view! {
+                <button class="primary big" on:click=move |_| on_edit.run(None) data-testid="add-household">
+                    {t("+ Thêm hộ", "+ Add household")}
+                </button>
+            })}
             {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <p class="count" data-testid="household-count">
                 {move || format!("{} {}", households.get().len(), t("hộ", "households")())}

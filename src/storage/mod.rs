@@ -347,6 +347,46 @@ impl Store {
     }
 }
 
+const DELETE_KEY: &str = "thidua.delete";
+
+/// Marks a database for deletion at the next start. Deleting now would wait on this page's open
+/// connection; at start nothing holds it.
+pub fn mark_for_deletion(name: &str) {
+    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+        return;
+    };
+    let mut names: Vec<String> = storage
+        .get_item(DELETE_KEY)
+        .ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    names.push(name.to_string());
+    let _ = storage.set_item(
+        DELETE_KEY,
+        &serde_json::to_string(&names).unwrap_or_default(),
+    );
+}
+
+/// Deletes the databases marked by a sign-out.
+pub async fn delete_marked_databases() {
+    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+        return;
+    };
+    let names: Vec<String> = storage
+        .get_item(DELETE_KEY)
+        .ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    for name in names {
+        if let Ok(request) = Database::delete_by_name(&name) {
+            let _ = request.await;
+        }
+    }
+    let _ = storage.remove_item(DELETE_KEY);
+}
+
 /// The meta key of the pull cursor.
 pub const META_CURSOR: &str = "cursor";
 

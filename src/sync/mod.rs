@@ -47,6 +47,8 @@ pub struct SyncStatus {
     pub error: RwSignal<Option<String>>,
     /// Bumped after every sync that changed local data, so lists reload.
     pub revision: RwSignal<u64>,
+    /// The server refused the session's token (expired or revoked): sync waits for a new sign-in.
+    pub needs_login: RwSignal<bool>,
 }
 
 impl SyncStatus {
@@ -60,6 +62,7 @@ impl SyncStatus {
             progress: RwSignal::new(0.0),
             error: RwSignal::new(None),
             revision: RwSignal::new(0),
+            needs_login: RwSignal::new(false),
         }
     }
 }
@@ -111,6 +114,7 @@ pub async fn refresh_counts(store: &Store, status: SyncStatus) {
 pub async fn sync_once(
     store: &Store,
     device: DeviceId,
+    token: &str,
     status: SyncStatus,
 ) -> Result<(), SyncError> {
     status.progress.set(0.0);
@@ -129,7 +133,7 @@ pub async fn sync_once(
             mutations: batch.to_vec(),
         };
         let response: PushResponse =
-            post_json("/api/sync/push", &request, REQUEST_TIMEOUT_MS).await?;
+            post_json("/api/sync/push", &request, Some(token), REQUEST_TIMEOUT_MS).await?;
         status.online.set(true);
         store.apply_push(batch, &response.results).await?;
         sent += batch.len();
@@ -147,7 +151,8 @@ pub async fn sync_once(
             limit: PULL_PAGE.min(MAX_PULL_LIMIT),
             org_unit: None,
         };
-        let page: PullResponse = post_json("/api/sync/pull", &request, REQUEST_TIMEOUT_MS).await?;
+        let page: PullResponse =
+            post_json("/api/sync/pull", &request, Some(token), REQUEST_TIMEOUT_MS).await?;
         status.online.set(true);
         if !page.records.is_empty() || cursor.as_deref() != Some(page.next_cursor.0.as_str()) {
             store.apply_pull(&page.records, &page.next_cursor.0).await?;
@@ -212,8 +217,14 @@ async fn wait(trigger: &SyncTrigger, ms: f64) {
     trigger.0.set(false);
 }
 
-/// Starts the background loop. Returns the trigger that the button and saves use.
-pub fn start(store: Rc<Store>, device: DeviceId, status: SyncStatus) -> SyncTrigger {
+/// Starts the background loop. Returns the trigger that the button, saves and sign-ins use.
+/// `token` gives the current session's token each time, so a new sign-in takes effect at once.
+pub fn start(
+    store: Rc<Store>,
+    device: DeviceId,
+    token: impl Fn() -> String + 'static,
+    status: SyncStatus,
+) -> SyncTrigger {
     let trigger = SyncTrigger::new();
     {
         let trigger = trigger.clone();
@@ -232,15 +243,25 @@ pub fn start(store: Rc<Store>, device: DeviceId, status: SyncStatus) -> SyncTrig
         refresh_counts(&store, status).await;
         let mut failures = 0u32;
         loop {
+            if status.needs_login.get_untracked() {
+                // nothing can reach the server until the officer signs in again; edits keep queueing
+                wait(&looping, f64::from(i32::MAX)).await;
+                continue;
+            }
             status.syncing.set(true);
             status.error.set(None);
-            let result = sync_once(&store, device, status).await;
+            let result = sync_once(&store, device, &token(), status).await;
             status.syncing.set(false);
             refresh_counts(&store, status).await;
             let delay = match result {
                 Ok(()) => {
                     failures = 0;
                     PERIOD_MS as f64
+                }
+                Err(SyncError::Api(e)) if e.is_unauthorized() => {
+                    status.needs_login.set(true);
+                    status.error.set(Some(e.message_vi()));
+                    continue;
                 }
                 Err(e) => {
                     failures += 1;

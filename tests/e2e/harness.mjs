@@ -21,14 +21,17 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+export const ADMIN = { username: 'admin.e2e', password: 'mat-khau-quan-tri-e2e' };
+
+export async function startServer(extraEnv = {}) {
   const bin = process.env.THIDUA_SERVER_BIN;
   const dist = process.env.THIDUA_DIST;
   if (!bin || !dist) throw new Error('THIDUA_SERVER_BIN and THIDUA_DIST must be set (scripts/test.sh sets them)');
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'thidua-e2e-'));
   const child = spawn(bin, [], {
-    env: { ...process.env, THIDUA_ADDR: `127.0.0.1:${port}`, THIDUA_DATA_DIR: data, THIDUA_DIST: dist, RUST_LOG: 'warn' },
+    env: { ...process.env, THIDUA_ADDR: `127.0.0.1:${port}`, THIDUA_DATA_DIR: data, THIDUA_DIST: dist, RUST_LOG: 'warn',
+      THIDUA_ADMIN_USERNAME: ADMIN.username, THIDUA_ADMIN_PASSWORD: ADMIN.password, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -50,26 +53,61 @@ export async function startServer() {
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
       rmSync(data, { recursive: true, force: true });
     },
+    /** What the server holds for a unit, read as the province administrator. */
     async pull(orgUnit) {
+      const token = await login(url, ADMIN);
       const res = await fetch(`${url}/api/sync/pull`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ protocol: 1, limit: 500, org_unit: orgUnit }),
       });
+      if (!res.ok) throw new Error(`pull: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    /** Creates an account through the administrator's API. */
+    async createUser(user) {
+      const token = await login(url, ADMIN);
+      const res = await fetch(`${url}/api/admin/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(user),
+      });
+      if (res.status !== 201) throw new Error(`create user: ${res.status} ${await res.text()}`);
       return res.json();
     },
   };
+}
+
+async function login(url, { username, password }) {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
+  return (await res.json()).token;
 }
 
 export function launchBrowser() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
-/** Opens the app and waits until the service worker controls the page, so it can reload offline. */
-export async function openApp(page, url) {
+/** Opens the app, signs in and waits until the service worker controls the page (so it can reload offline). */
+export async function openApp(page, url, user) {
   await page.goto(url);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+  if (user) await signIn(page, user);
   await page.getByTestId('sync-badge').waitFor();
+}
+
+export async function signIn(page, { username, password }) {
+  const form = page.getByTestId('login');
+  await form.locator('input[name="username"]').fill(username);
+  await form.locator('input[name="password"]').fill(password);
+  await form.getByTestId('sign-in').click();
+}
+
+/** Picks the review year on the commune screen. */
+export async function chooseYear(page, year) {
+  await page.getByTestId('year').selectOption(String(year));
 }
 
 export async function chooseCommune(page, query, fullName) {

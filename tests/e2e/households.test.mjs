@@ -4,11 +4,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, openApp, chooseCommune, addHousehold, waitForText, householdCount } from './harness.mjs';
 
+const OFFICER = { username: 'canbo.tohieu', password: 'mat-khau-can-bo-1', display_name: 'Cán bộ Tô Hiệu', role: 'commune_officer', org_unit: '03646' };
+const COLLEAGUE = { username: 'canbo.tohieu2', password: 'mat-khau-can-bo-2', display_name: 'Cán bộ Tô Hiệu 2', role: 'commune_officer', org_unit: '03646' };
+
 let server;
 let browser;
 
 before(async () => {
   server = await startServer();
+  await server.createUser(OFFICER);
+  await server.createUser(COLLEAGUE);
   browser = await launchBrowser();
 });
 
@@ -29,7 +34,7 @@ const HOUSEHOLDS = [
 test('households added offline survive a reload, sync when back online, and a second browser sees them', async () => {
   const officer = await browser.newContext();
   const page = await officer.newPage();
-  await openApp(page, server.url);
+  await openApp(page, server.url, OFFICER);
   await chooseCommune(page, 'to hieu', 'Phường Tô Hiệu');
 
   await officer.setOffline(true);
@@ -55,7 +60,7 @@ test('households added offline survive a reload, sync when back online, and a se
   // a second officer's browser, same commune: sees the three after its own sync
   const colleague = await browser.newContext();
   const other = await colleague.newPage();
-  await openApp(other, server.url);
+  await openApp(other, server.url, COLLEAGUE);
   await chooseCommune(other, 'to hieu', 'Phường Tô Hiệu');
   await waitForText(other.getByTestId('household-count'), '3 hộ');
   for (const name of ['Lò Văn Minh', 'Cầm Thị Lan', 'Quàng Văn Ún']) {
@@ -69,15 +74,16 @@ test('households added offline survive a reload, sync when back online, and a se
 test('a household the server rejects stays on the device marked "needs a fix" until the officer fixes it', async () => {
   const officer = await browser.newContext();
   const page = await officer.newPage();
-  await openApp(page, server.url);
-  await chooseCommune(page, 'chieng an', 'Phường Chiềng An');
+  await openApp(page, server.url, OFFICER);
+  await chooseCommune(page, 'to hieu', 'Phường Tô Hiệu');
   await waitForText(page.getByTestId('last-sync'), 'Đồng bộ lúc');
 
   // A change the form would refuse, as an older version of the app could have queued it:
   // written straight into IndexedDB, record and outbox entry together.
   await page.evaluate(async () => {
+    const user = JSON.parse(localStorage.getItem('thidua.session')).user;
     const db = await new Promise((resolve, reject) => {
-      const open = indexedDB.open('thidua');
+      const open = indexedDB.open(`thidua-${user.id}`);
       open.onsuccess = () => resolve(open.result);
       open.onerror = () => reject(open.error);
     });
@@ -87,9 +93,9 @@ test('a household the server rejects stays on the device marked "needs a fix" un
     });
     const fields = { head_name: 'Tòng Văn Sai', village: 'Bản Mới', area: 'rural', members: 2, working_age_members: 2,
       children_under_16: 0, members_16_to_30: 0, income_per_person_month: -5, floor_area_m2: null };
-    const record = { id: crypto.randomUUID(), data_set: 'household', org_unit: '03664', period: String(new Date().getFullYear()),
+    const record = { id: crypto.randomUUID(), data_set: 'household', org_unit: '03646', period: String(new Date().getFullYear()),
       fields, revision: 0, deleted: false };
-    tx.objectStore('records').put({ id: record.id, org_unit: '03664', record, base: null, sync: 'pending', errors: [] });
+    tx.objectStore('records').put({ id: record.id, org_unit: '03646', record, base: null, sync: 'pending', errors: [] });
     tx.objectStore('outbox').put({ record_id: record.id, rejected: false,
       mutation: { id: crypto.randomUUID(), device, record, base_revision: 0, changed: Object.keys(fields) } });
     await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
@@ -99,7 +105,7 @@ test('a household the server rejects stays on the device marked "needs a fix" un
   await page.getByTestId('sync-now').click();
   await waitForText(page.getByTestId('household-state'), 'Cần sửa');
   await waitForText(page.getByTestId('needs-fix'), '1 cần sửa');
-  assert.equal((await server.pull('03664')).records.length, 0, 'the rejected household is stored nowhere on the server');
+  assert.ok(!(await server.pull('03646')).records.some((r) => r.fields.head_name === 'Tòng Văn Sai'), 'the rejected household is stored nowhere on the server');
 
   // still there after a reload: nothing is lost
   await page.reload();
@@ -113,7 +119,7 @@ test('a household the server rejects stays on the device marked "needs a fix" un
   await page.getByTestId('save').click();
   await waitForText(page.getByTestId('household-state'), 'Đã gửi');
   await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
-  const stored = (await server.pull('03664')).records;
+  const stored = (await server.pull('03646')).records.filter((r) => r.fields.head_name === 'Tòng Văn Sai');
   assert.equal(stored.length, 1);
   assert.equal(stored[0].fields.income_per_person_month, 1300000);
   await officer.close();
