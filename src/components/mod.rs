@@ -1,3 +1,4 @@
 pub mod household_form;
 pub mod login;
+pub mod submission;
 pub mod sync_badge;

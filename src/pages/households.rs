@@ -66,6 +66,9 @@ pub fn HouseholdList(
                     {t("+ Thêm hộ", "+ Add household")}
                 </button>
             })}
+            {crate::current_role().map(|role| view! {
+                <crate::components::submission::SubmissionPanel selection=selection.clone() role=role/>
+            })}
             {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <p class="count" data-testid="household-count">
                 {move || format!("{} {}", households.get().len(), t("hộ", "households")())}

@@ -157,3 +157,42 @@ test('an officer whose session expires offline keeps working, signs in again and
     await shortServer.stop();
   }
 });
+
+test('an officer sends the review for approval; the district returns it with a reason, then approves it', async () => {
+  const officerContext = await browser.newContext();
+  const officer = await officerContext.newPage();
+  await openApp(officer, server.url, officerA);
+  await chooseYear(officer, 2023);
+  await chooseCommune(officer, 'chieng le', 'Phường Chiềng Lề');
+  await addHousehold(officer, household('Hộ Gửi Duyệt'));
+  await waitForText(officer.getByTestId('pending'), 'Đã gửi hết');
+  await waitForText(officer.getByTestId('submission-state'), 'Chưa gửi huyện duyệt');
+  await officer.getByTestId('submit-report').click();
+  await waitForText(officer.getByTestId('submission-state'), 'Đã gửi, chờ huyện duyệt');
+
+  const supervisorContext = await browser.newContext();
+  const district = await supervisorContext.newPage();
+  await openApp(district, server.url, supervisor);
+  await chooseYear(district, 2023);
+  await chooseCommune(district, 'chieng le', 'Phường Chiềng Lề');
+  await waitForText(district.getByTestId('submission-state'), 'Đã gửi, chờ huyện duyệt');
+  await district.locator('input[name="decision_note"]').fill('Thiếu các hộ bản Cọ');
+  await district.getByTestId('return').click();
+  await waitForText(district.getByTestId('submission-state'), 'Huyện trả lại để sửa: Thiếu các hộ bản Cọ');
+
+  await officer.reload();
+  await waitForText(officer.getByTestId('submission-state'), 'Thiếu các hộ bản Cọ');
+  await officer.getByTestId('submit-report').click();
+  await waitForText(officer.getByTestId('submission-state'), 'Đã gửi, chờ huyện duyệt');
+
+  await district.reload();
+  await waitForText(district.getByTestId('submission-state'), 'Đã gửi, chờ huyện duyệt');
+  await district.getByTestId('accept').click();
+  await waitForText(district.getByTestId('submission-state'), 'Huyện đã duyệt');
+
+  await officer.reload();
+  await waitForText(officer.getByTestId('submission-state'), 'Huyện đã duyệt');
+  assert.equal(await officer.getByTestId('submit-report').count(), 0, 'nothing left to send once approved');
+  await officerContext.close();
+  await supervisorContext.close();
+});

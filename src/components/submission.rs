@@ -1,0 +1,167 @@
+//! Sending a commune's review to the district for approval, and the district's answer (duyệt /
+//! trả lại). Needs the network: the state shown is what the server last said.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{get_json, post_json, ApiError};
+use crate::i18n::t;
+use crate::pages::Selection;
+use crate::session::Role;
+use crate::sync::SyncStatus;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Submission {
+    pub id: String,
+    pub org_unit: String,
+    pub period: String,
+    pub data_set: String,
+    /// submitted | accepted | returned
+    pub state: String,
+    pub note: Option<String>,
+    pub record_count: i64,
+}
+
+#[derive(Deserialize)]
+struct SubmissionList {
+    submissions: Vec<Submission>,
+}
+
+#[derive(Serialize)]
+struct NewSubmission<'a> {
+    org_unit: &'a str,
+    period: &'a str,
+    data_set: &'a str,
+}
+
+#[derive(Serialize)]
+struct Decision {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+fn token() -> String {
+    crate::services().session.borrow().token.clone()
+}
+
+async fn fetch(selection: &Selection) -> Result<Option<Submission>, ApiError> {
+    let path = format!("/api/submissions?period={}", selection.period.as_str());
+    let list: SubmissionList = get_json(&path, &token(), 30_000).await?;
+    Ok(list
+        .submissions
+        .into_iter()
+        .find(|s| s.org_unit == selection.commune.as_str() && s.data_set == "household"))
+}
+
+#[component]
+pub fn SubmissionPanel(selection: Selection, role: Role) -> impl IntoView {
+    let status = expect_context::<SyncStatus>();
+    let current = RwSignal::new(None::<Submission>);
+    let loaded = RwSignal::new(false);
+    let message = RwSignal::new(None::<String>);
+    let reason = RwSignal::new(String::new());
+    let selection = StoredValue::new(selection);
+
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            match fetch(&selection.get_value()).await {
+                Ok(found) => {
+                    current.set(found);
+                    loaded.set(true);
+                }
+                Err(e) => message.set(Some(e.message_vi())),
+            }
+        })
+    };
+    Effect::new(move |_| {
+        status.last_sync.track(); // look again after each sync
+        reload();
+    });
+
+    let submit = move |_| {
+        message.set(None);
+        leptos::task::spawn_local(async move {
+            let sel = selection.get_value();
+            let body = NewSubmission {
+                org_unit: sel.commune.as_str(),
+                period: sel.period.as_str(),
+                data_set: "household",
+            };
+            match post_json::<_, Submission>("/api/submissions", &body, Some(&token()), 30_000)
+                .await
+            {
+                Ok(s) => current.set(Some(s)),
+                Err(e) => message.set(Some(e.message_vi())),
+            }
+        });
+    };
+    let decide = move |action: &'static str| {
+        message.set(None);
+        let Some(id) = current.get_untracked().map(|s| s.id) else {
+            return;
+        };
+        let note = Some(reason.get_untracked().trim().to_string()).filter(|n| !n.is_empty());
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/submissions/{id}/{action}");
+            match post_json::<_, Submission>(&path, &Decision { note }, Some(&token()), 30_000)
+                .await
+            {
+                Ok(s) => {
+                    current.set(Some(s));
+                    reason.set(String::new());
+                }
+                Err(e) => message.set(Some(e.message_vi())),
+            }
+        });
+    };
+
+    let state_text = move || match current.get() {
+        None => t("Chưa gửi huyện duyệt", "Not yet sent for approval")().to_string(),
+        Some(s) => match s.state.as_str() {
+            "submitted" => format!(
+                "{} ({} hộ)",
+                t("Đã gửi, chờ huyện duyệt", "Sent, waiting for the district")(),
+                s.record_count
+            ),
+            "accepted" => format!(
+                "{} ({} hộ)",
+                t("Huyện đã duyệt", "Approved by the district")(),
+                s.record_count
+            ),
+            "returned" => format!(
+                "{}: {}",
+                t("Huyện trả lại để sửa", "Returned by the district for a fix")(),
+                s.note.unwrap_or_default()
+            ),
+            other => other.to_string(),
+        },
+    };
+    let state_is =
+        move |state: &str| current.with(|c| c.as_ref().is_some_and(|s| s.state == state));
+    let can_submit = move || current.with(|c| c.as_ref().is_none_or(|s| s.state == "returned"));
+
+    view! {
+        <div class="submission" data-testid="submission">
+            <p data-testid="submission-state">{state_text}</p>
+            {move || (loaded.get() && role == Role::CommuneOfficer && can_submit()).then(|| view! {
+                <button class="primary" on:click=submit disabled=move || { status.pending.get() > 0 } data-testid="submit-report">
+                    {t("Gửi huyện duyệt", "Send for approval")}
+                </button>
+                <Show when=move || { status.pending.get() > 0 }>
+                    <small>{t("Hãy đồng bộ hết thay đổi trước khi gửi duyệt.", "Sync every change before sending.")}</small>
+                </Show>
+            })}
+            {move || (role != Role::CommuneOfficer && state_is("submitted")).then(|| view! {
+                <label class="field">
+                    <span>{t("Ghi chú / lý do trả lại", "Note / reason for returning")}</span>
+                    <input type="text" name="decision_note" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                </label>
+                <div class="actions">
+                    <button class="primary" on:click=move |_| decide("accept") data-testid="accept">{t("Duyệt", "Approve")}</button>
+                    <button class="danger" on:click=move |_| decide("return") data-testid="return">{t("Trả lại", "Return")}</button>
+                </div>
+            })}
+            {move || message.get().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
+        </div>
+    }
+}
