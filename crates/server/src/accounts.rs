@@ -319,8 +319,9 @@ pub async fn create_user(
     ApiJson(request): ApiJson<CreateUserRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin()?;
+    // the units in force now: a unit list uploaded a moment ago already counts
     let account = NewAccount::check(
-        &state.catalog,
+        &state.reference.now().catalog,
         &request.username,
         &request.display_name,
         &request.role,

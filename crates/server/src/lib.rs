@@ -16,6 +16,10 @@
 //!   `POST /api/admin/users/{id}/deactivate`: province administrators only
 //! - `POST /api/submissions`, `GET /api/submissions[?period=]`, `POST /api/submissions/{id}/accept`,
 //!   `POST /api/submissions/{id}/return`: reports sent up for review ([`submissions`])
+//! - `GET|POST /api/admin/unit-lists`, `GET /api/admin/criteria-sets`,
+//!   `PUT /api/admin/criteria-sets/{id}`, `PUT /api/admin/criteria-sets/{id}/requirements/{code}`,
+//!   `GET /api/admin/target-sets`, `PUT /api/admin/target-sets/{id}`: province administrators only;
+//!   `GET /api/criteria-sets/{id}`, `GET /api/target-sets/{id}`: anyone signed in ([`admin_data`])
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
@@ -24,9 +28,11 @@
 //! Start it with [`build_app`] (tests do, on port 0) or [`serve`] (the binary does).
 
 pub mod accounts;
+pub mod admin_data;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod reference;
 pub mod security;
 pub mod setup;
 pub mod static_files;
@@ -41,11 +47,9 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
-use thidua_domain::criteria::CriteriaSet;
-use thidua_domain::org::OrgCatalog;
 use thidua_domain::protocol::PROTOCOL_VERSION;
 use tokio::net::TcpListener;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -62,8 +66,9 @@ pub const API_BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub catalog: Arc<OrgCatalog>,
-    pub criteria: Arc<CriteriaSet>,
+    /// Unit lists, criteria sets and target sets in force; the admin API replaces them at run time,
+    /// so a handler takes one snapshot with `reference.now()` and reads only that.
+    pub reference: Arc<reference::LiveReference>,
     /// Held for a whole push, so mutations are merged one at a time in the order they arrive.
     pub push_lock: Arc<tokio::sync::Mutex<()>>,
     pub passwords: Arc<auth::Passwords>,
@@ -73,12 +78,12 @@ pub struct AppState {
 
 /// Opens (creating and migrating) the database and builds the whole app: API and static files.
 pub async fn build_app(config: &Config) -> Result<(Router, AppState), StartError> {
-    let catalog = OrgCatalog::sonla();
-    let store = Store::open(&config.database, &catalog).await?;
+    let store = Store::open(&config.database, &thidua_domain::org::OrgCatalog::sonla()).await?;
+    // the carried lists and sets, then what the province stored: needs the migrated database
+    let reference = reference::Reference::load(&store).await?;
     let state = AppState {
         store,
-        catalog: Arc::new(catalog),
-        criteria: Arc::new(CriteriaSet::ntm_2021_2025()),
+        reference: Arc::new(reference::LiveReference::new(reference)),
         push_lock: Arc::new(tokio::sync::Mutex::new(())),
         passwords: Arc::new(auth::Passwords::new(config.password_cost).map_err(StartError)?),
         login_limiter: Arc::new(auth::LoginLimiter::new(config.login_limits)),
@@ -110,6 +115,23 @@ fn router(state: AppState, config: &Config) -> Router {
         )
         .route("/submissions/{id}/accept", post(submissions::accept))
         .route("/submissions/{id}/return", post(submissions::send_back))
+        .route(
+            "/admin/unit-lists",
+            get(admin_data::list_unit_lists).post(admin_data::upload_unit_list),
+        )
+        .route("/admin/criteria-sets", get(admin_data::list_criteria_sets))
+        .route(
+            "/admin/criteria-sets/{id}",
+            put(admin_data::put_criteria_set),
+        )
+        .route(
+            "/admin/criteria-sets/{id}/requirements/{code}",
+            put(admin_data::put_requirement),
+        )
+        .route("/admin/target-sets", get(admin_data::list_target_sets))
+        .route("/admin/target-sets/{id}", put(admin_data::put_target_set))
+        .route("/criteria-sets/{id}", get(admin_data::get_criteria_set))
+        .route("/target-sets/{id}", get(admin_data::get_target_set))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_session,

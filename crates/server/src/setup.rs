@@ -225,6 +225,7 @@ pub async fn seed_demo_households(state: &AppState) -> Result<usize, StartError>
     }
     let period = Period::parse(&current_year().to_string()).expect("a year is a period");
     let mut stored = 0;
+    let reference = state.reference.now();
     for (unit, household) in demo_households() {
         let record = Record {
             id: RecordId(uuid::Uuid::now_v7()),
@@ -245,7 +246,7 @@ pub async fn seed_demo_households(state: &AppState) -> Result<usize, StartError>
         };
         let result = state
             .store
-            .apply_mutation(&mutation, |m| crate::sync::check_mutation(state, m))
+            .apply_mutation(&mutation, |m| crate::sync::check_mutation(&reference, m))
             .await
             .map_err(start_error("seeding demo households"))?;
         match result.outcome {

@@ -8,7 +8,7 @@ use std::path::Path;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use thidua_domain::merge::{self, StoredRecord};
-use thidua_domain::org::{OrgCatalog, UnitCode};
+use thidua_domain::org::{OrgCatalog, UnitCode, UnitList};
 use thidua_domain::protocol::{Mutation, MutationResult, Outcome, Record};
 use thidua_domain::FieldError;
 
@@ -107,23 +107,11 @@ impl Store {
 
     /// Upserts every unit of every carried list: running it at each start keeps the table equal to the
     /// catalog the server was built with, and a second start changes nothing.
+    /// (Uploaded lists are seeded when they are stored, by [`Store::insert_unit_list`].)
     async fn seed_org_units(&self, catalog: &OrgCatalog) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         for list in catalog.lists() {
-            for unit in list.units() {
-                sqlx::query(
-                    "INSERT INTO org_units (list_id, code, kind, name, parent) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (list_id, code) DO UPDATE
-                     SET kind = excluded.kind, name = excluded.name, parent = excluded.parent",
-                )
-                .bind(list.id.as_str())
-                .bind(unit.code.as_str())
-                .bind(serde_name(&unit.kind))
-                .bind(unit.name.as_str())
-                .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
-                .execute(&mut *tx)
-                .await?;
-            }
+            write_units(&mut tx, list).await?;
         }
         tx.commit().await
     }
@@ -478,6 +466,9 @@ impl Store {
             "sessions",
             "server_sequence",
             "submissions",
+            "unit_lists",
+            "criteria_sets",
+            "target_sets",
         ] {
             let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
                 .fetch_one(&self.pool)
@@ -716,6 +707,149 @@ impl Store {
         }
         self.submission(id).await
     }
+}
+
+/// A unit list, criteria set or target set as its table holds it: the text the province sent (a
+/// list) or the set the server understood (JSON), who stored it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    pub id: String,
+    pub body: String,
+    /// A user id.
+    pub by: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// The tables of sets that are replaced whole: same columns, same queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetTable {
+    CriteriaSets,
+    TargetSets,
+}
+
+impl SetTable {
+    fn name(self) -> &'static str {
+        match self {
+            SetTable::CriteriaSets => "criteria_sets",
+            SetTable::TargetSets => "target_sets",
+        }
+    }
+}
+
+fn document_from_row(row: &AnyRow, what: &str) -> Result<StoredDocument, ApiError> {
+    let corrupt = |e: sqlx::Error| ApiError::corrupt(what, e);
+    Ok(StoredDocument {
+        id: row.try_get("id").map_err(corrupt)?,
+        body: row.try_get("body").map_err(corrupt)?,
+        by: row.try_get("stored_by").map_err(corrupt)?,
+        at: row.try_get("stored_at").map_err(corrupt)?,
+    })
+}
+
+/// Reference data the province uploads ([`crate::reference`]). Checking is the caller's: these store
+/// what was already parsed and accepted.
+impl Store {
+    /// Every stored unit list, by id (the caller orders them by `valid_from` after parsing).
+    pub async fn unit_lists(&self) -> Result<Vec<StoredDocument>, ApiError> {
+        let rows = sqlx::query(
+            "SELECT id, text AS body, uploaded_by AS stored_by, uploaded_at AS stored_at
+             FROM unit_lists ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        rows.iter()
+            .map(|row| document_from_row(row, "unit_lists row"))
+            .collect()
+    }
+
+    /// Stores an accepted list as uploaded and seeds its units into `org_units`, together. `false`
+    /// when a list of that id is already stored (another server took it a moment ago): nothing changes.
+    pub async fn insert_unit_list(
+        &self,
+        list: &UnitList,
+        text: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<bool, ApiError> {
+        let db = ApiError::database;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO unit_lists (id, text, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(list.id.as_str())
+        .bind(text)
+        .bind(by)
+        .bind(at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tx.rollback().await.map_err(db)?;
+                return Ok(false);
+            }
+            Err(e) => return Err(db(e)),
+        }
+        write_units(&mut tx, list).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    /// Every stored set of `table`, by id.
+    pub async fn sets(&self, table: SetTable) -> Result<Vec<StoredDocument>, ApiError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, json AS body, updated_by AS stored_by, updated_at AS stored_at FROM {} ORDER BY id",
+            table.name()
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        rows.iter()
+            .map(|row| document_from_row(row, table.name()))
+            .collect()
+    }
+
+    /// Stores a set, replacing the stored one of the same id.
+    pub async fn put_set(&self, table: SetTable, set: &StoredDocument) -> Result<(), ApiError> {
+        sqlx::query(&format!(
+            "INSERT INTO {} (id, json, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE
+             SET json = excluded.json, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            table.name()
+        ))
+        .bind(set.id.as_str())
+        .bind(set.body.as_str())
+        .bind(set.by.as_str())
+        .bind(set.at)
+        .execute(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        Ok(())
+    }
+}
+
+/// Upserts the units of one list into `org_units`.
+async fn write_units(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    list: &UnitList,
+) -> Result<(), sqlx::Error> {
+    for unit in list.units() {
+        sqlx::query(
+            "INSERT INTO org_units (list_id, code, kind, name, parent) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (list_id, code) DO UPDATE
+             SET kind = excluded.kind, name = excluded.name, parent = excluded.parent",
+        )
+        .bind(list.id.as_str())
+        .bind(unit.code.as_str())
+        .bind(serde_name(&unit.kind))
+        .bind(unit.name.as_str())
+        .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn username_taken(username: &str) -> ApiError {

@@ -356,14 +356,15 @@ pub async fn submit(
              submits the commune's report.",
         ));
     }
+    let reference = state.reference.now();
     let new = NewSubmission::check(
-        &state.catalog,
+        &reference.catalog,
         request.org_unit.as_deref(),
         request.period.as_deref(),
         request.data_set.as_deref(),
     )
     .map_err(invalid_submission)?;
-    if !caller.covers(&state.catalog, &new.org_unit) {
+    if !caller.covers(&reference.catalog, &new.org_unit) {
         // the caller named the commune, so naming it back reveals nothing
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -425,7 +426,7 @@ pub async fn submit(
     );
     Ok((
         StatusCode::CREATED,
-        Json(SubmissionView::new(&state.catalog, submission)),
+        Json(SubmissionView::new(&reference.catalog, submission)),
     ))
 }
 
@@ -454,13 +455,14 @@ pub async fn list(
     };
     // always a list of communes, never "everything" (as pulls): the SQL cannot return a submission
     // outside the caller's unit
-    let scope = communes_within(&state.catalog, &caller.user.org_unit)?;
+    let reference = state.reference.now();
+    let scope = communes_within(&reference.catalog, &caller.user.org_unit)?;
     let submissions: Vec<SubmissionView> = state
         .store
         .submissions_in(&scope, period.as_ref())
         .await?
         .into_iter()
-        .map(|s| SubmissionView::new(&state.catalog, s))
+        .map(|s| SubmissionView::new(&reference.catalog, s))
         .collect();
     Ok(Json(json!({ "submissions": submissions })))
 }
@@ -540,7 +542,8 @@ async fn decide(
         .submission(id)
         .await?
         .ok_or_else(submission_not_found)?;
-    if !caller.covers(&state.catalog, &current.org_unit) {
+    let reference = state.reference.now();
+    if !caller.covers(&reference.catalog, &current.org_unit) {
         return Err(out_of_scope(caller));
     }
     let note = match to {
@@ -568,7 +571,7 @@ async fn decide(
         state = to.as_str(),
         "submission decided"
     );
-    Ok(Json(SubmissionView::new(&state.catalog, submission)))
+    Ok(Json(SubmissionView::new(&reference.catalog, submission)))
 }
 
 fn invalid_decision(errors: Vec<FieldError>) -> ApiError {

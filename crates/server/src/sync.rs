@@ -13,6 +13,7 @@ use thidua_domain::FieldError;
 
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiJson};
+use crate::reference::Reference;
 use crate::AppState;
 
 pub async fn push(
@@ -58,20 +59,22 @@ pub async fn push(
     // One push at a time: the merge reads a record and the revision counter and writes both, and
     // answers must follow the order in which the server applied mutations.
     let _writer = state.push_lock.lock().await;
+    // one version of the unit lists and criteria for the whole push, even if an upload lands midway
+    let reference = state.reference.now();
     let mut results = Vec::with_capacity(request.mutations.len());
     for mutation in &request.mutations {
         let result = state
             .store
             .apply_mutation(mutation, |m| {
-                let refused = scope_errors(&state, &caller, m);
+                let refused = scope_errors(&reference.catalog, &caller, m);
                 if refused.is_empty() {
-                    check_mutation(&state, m)
+                    check_mutation(&reference, m)
                 } else {
                     refused
                 }
             })
             .await?;
-        results.push(visible_result(&state, &caller, result));
+        results.push(visible_result(&reference.catalog, &caller, result));
     }
     tracing::info!(
         user = %caller.user.id,
@@ -92,7 +95,7 @@ pub async fn push(
 /// Why this caller may not write this mutation's record: supervisors write nothing, a commune officer
 /// only their commune's records. (An existing record keeps its unit — the merge refuses a move — so
 /// checking the unit the mutation names covers the stored record too.)
-fn scope_errors(state: &AppState, caller: &Caller, mutation: &Mutation) -> Vec<FieldError> {
+fn scope_errors(catalog: &OrgCatalog, caller: &Caller, mutation: &Mutation) -> Vec<FieldError> {
     let unit = &mutation.record.org_unit;
     match caller.user.role {
         Role::DistrictSupervisor => vec![FieldError::new(
@@ -105,7 +108,7 @@ fn scope_errors(state: &AppState, caller: &Caller, mutation: &Mutation) -> Vec<F
              was not stored; the commune officer should enter it."
                 .into(),
         )],
-        Role::CommuneOfficer if !caller.covers(&state.catalog, unit) => vec![FieldError::new(
+        Role::CommuneOfficer if !caller.covers(catalog, unit) => vec![FieldError::new(
             "org_unit",
             "out_of_scope",
             format!(
@@ -125,9 +128,9 @@ fn scope_errors(state: &AppState, caller: &Caller, mutation: &Mutation) -> Vec<F
 
 /// A push answer never carries a record the caller may not read. Only a resent mutation id can meet
 /// this (its stored answer names the record of whoever sent it first); it is answered as refused.
-fn visible_result(state: &AppState, caller: &Caller, result: MutationResult) -> MutationResult {
+fn visible_result(catalog: &OrgCatalog, caller: &Caller, result: MutationResult) -> MutationResult {
     match &result.record {
-        Some(record) if !caller.covers(&state.catalog, &record.org_unit) => MutationResult {
+        Some(record) if !caller.covers(catalog, &record.org_unit) => MutationResult {
             mutation: result.mutation,
             outcome: Outcome::Rejected {
                 errors: vec![FieldError::new(
@@ -153,11 +156,12 @@ fn visible_result(state: &AppState, caller: &Caller, result: MutationResult) -> 
 
 /// Everything that makes the server refuse a mutation before merging: the data set's rules, and a
 /// unit that is a commune of a known list (a record for a district, or for a code nobody knows, would
-/// never appear in any report).
-pub(crate) fn check_mutation(state: &AppState, mutation: &Mutation) -> Vec<FieldError> {
+/// never appear in any report). NTM assessments are checked against the NTM set in force, with the
+/// requirements the province set.
+pub(crate) fn check_mutation(reference: &Reference, mutation: &Mutation) -> Vec<FieldError> {
     let record = &mutation.record;
-    let mut errors = record.validate(&state.criteria);
-    let known_commune = is_known_commune(&state.catalog, &record.org_unit);
+    let mut errors = record.validate(reference.ntm());
+    let known_commune = is_known_commune(&reference.catalog, &record.org_unit);
     if !known_commune && !errors.iter().any(|e| e.field == "org_unit") {
         errors.push(FieldError::new(
             "org_unit",
@@ -196,10 +200,12 @@ pub async fn pull(
     let after = Revision::from_cursor(request.cursor.as_ref())?;
     // Always a list of communes, never "everything": the caller's scope, narrowed by the filter. The
     // SQL then cannot return a record outside the scope whatever the filter says.
-    let mut scope = communes_within(&state.catalog, &caller.user.org_unit)?;
+    let reference = state.reference.now();
+    let catalog = &reference.catalog;
+    let mut scope = communes_within(catalog, &caller.user.org_unit)?;
     if let Some(code) = &request.org_unit {
-        let filter = communes_within(&state.catalog, code)?;
-        if !caller.covers(&state.catalog, code) {
+        let filter = communes_within(catalog, code)?;
+        if !caller.covers(catalog, code) {
             return Err(crate::auth::out_of_scope(&caller, code));
         }
         scope.retain(|c| filter.binary_search(c).is_ok());
