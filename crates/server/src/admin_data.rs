@@ -266,11 +266,18 @@ fn unit_list_refused(error: UnitListError) -> ApiError {
             "Fix the file and upload it again.",
         )
     } else {
-        let line = error.line;
-        Upload::UnitList.refused(
-            &format!("dòng {line}: {}", error.reason),
-            &format!("Hãy sửa dòng {line} trong tệp rồi tải lên lại."),
-            &format!("Fix line {line} of the file and upload it again."),
+        let (line, reason) = (error.line, &error.reason);
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Upload::UnitList.invalid_code(),
+            format!(
+                "Danh mục đơn vị có lỗi ở dòng {line}: {reason}. Hãy sửa dòng {line} trong tệp rồi tải \
+                 lên lại. Chưa có gì thay đổi."
+            ),
+            format!(
+                "The unit list has a problem on line {line}: {reason} (in Vietnamese). Fix line {line} \
+                 of the file and upload it again. Nothing was changed."
+            ),
         )
     }
 }
@@ -450,24 +457,28 @@ fn parse_requirement(body: &Value) -> Result<Option<Requirement>, ApiError> {
 
 /// A requirement of the wrong kind for its indicator: say which kinds suit it.
 fn unsuited_requirement(indicator: &Indicator) -> ApiError {
-    let (kind_vi, suits_vi, suits_en) = match indicator.kind {
+    let (kind_vi, kind_en, suits_vi, suits_en) = match indicator.kind {
         ValueKind::YesNo => (
             "có/không",
+            "yes/no",
             r#"{"equals": true} (đạt khi trả lời Có) hoặc {"equals": false}"#,
             r#"{"equals": true} (met when the answer is yes) or {"equals": false}"#,
         ),
         ValueKind::Percent => (
             "tỷ lệ phần trăm",
+            "a percentage",
             r#"{"at_least": số} hoặc {"at_most": số}"#,
             r#"{"at_least": number} or {"at_most": number}"#,
         ),
         ValueKind::Number => (
             "số",
+            "a number",
             r#"{"at_least": số} hoặc {"at_most": số}"#,
             r#"{"at_least": number} or {"at_most": number}"#,
         ),
         ValueKind::Text => (
             "chữ",
+            "text",
             r#""provided" (đạt khi đã ghi nội dung)"#,
             r#""provided" (met once something is written)"#,
         ),
@@ -479,9 +490,9 @@ fn unsuited_requirement(indicator: &Indicator) -> ApiError {
             indicator.code, indicator.name_vi
         ),
         format!(
-            "Indicator {} ({}) takes a value of kind {:?}, so its requirement must be {suits_en}. Choose \
-             again; the criteria set was not changed.",
-            indicator.code, indicator.name_en, indicator.kind
+            "Indicator {} ({}) takes {kind_en}, so its requirement must be {suits_en}. Choose again; the \
+             criteria set was not changed.",
+            indicator.code, indicator.name_en
         ),
     )
     .with_fields(vec![FieldError::new(

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use common::*;
 use serde_json::{json, Value};
+use thidua_domain::criteria::CriteriaSet;
 use thidua_domain::protocol::{Outcome, PushResponse, Record};
+use thidua_domain::targets::TargetSet;
 use thidua_server::auth::Role;
 
 /// Who sends the request.
@@ -50,6 +52,19 @@ enum Endpoint {
     /// Accepting, then returning, a submission of 03646 made for the cell.
     Accept03646,
     Return03646,
+    ListUnitLists,
+    /// A later unit list of the cell's own id (a list is never replaced).
+    UploadUnitList,
+    ListCriteriaSets,
+    /// The carried NTM set, sent back whole.
+    PutCriteriaSet,
+    /// Indicator 1.1 of the NTM set: `{"equals": true}`.
+    PutRequirement,
+    GetCriteriaSet,
+    ListTargetSets,
+    /// The carried 2023 targets, sent back whole.
+    PutTargetSet,
+    GetTargetSet,
 }
 
 /// What the cell must answer.
@@ -77,7 +92,7 @@ const FORBIDDEN: Expect = Error(403, "forbidden");
 /// The authorization matrix. Columns: officer of 03646, officer of 03649, supervisor of district 116,
 /// supervisor of district 118, province administrator, no token.
 #[rustfmt::skip]
-const MATRIX: [(Endpoint, [Expect; 6]); 14] = [
+const MATRIX: [(Endpoint, [Expect; 6]); 23] = [
     //                           O-03646                 O-03649                 S-116                    S-118                    admin                             none
     (Endpoint::Push03646,      [Applied,               Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
     (Endpoint::Push03682,      [Rejected("org_unit"),  Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
@@ -93,6 +108,15 @@ const MATRIX: [(Endpoint, [Expect; 6]); 14] = [
     (Endpoint::ListSubmissions, [Records(&["03646"]),  Records(&["03649"]),    Records(&["03646", "03649"]), Records(&["03682"]), Records(&["03646", "03649", "03682"]), UNAUTHORIZED]),
     (Endpoint::Accept03646,    [FORBIDDEN,             FORBIDDEN,              Success(200),            OUT_OF_SCOPE,            Success(200),                     UNAUTHORIZED]),
     (Endpoint::Return03646,    [FORBIDDEN,             FORBIDDEN,              Success(200),            OUT_OF_SCOPE,            Success(200),                     UNAUTHORIZED]),
+    (Endpoint::ListUnitLists,  [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
+    (Endpoint::UploadUnitList, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(201),                     UNAUTHORIZED]),
+    (Endpoint::ListCriteriaSets, [FORBIDDEN,           FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
+    (Endpoint::PutCriteriaSet, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
+    (Endpoint::PutRequirement, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
+    (Endpoint::GetCriteriaSet, [Success(200),          Success(200),           Success(200),            Success(200),            Success(200),                     UNAUTHORIZED]),
+    (Endpoint::ListTargetSets, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
+    (Endpoint::PutTargetSet,   [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
+    (Endpoint::GetTargetSet,   [Success(200),          Success(200),           Success(200),            Success(200),            Success(200),                     UNAUTHORIZED]),
 ];
 
 /// A period no other cell uses, so each cell's submission is its own report (a second submission of
@@ -230,6 +254,53 @@ async fn send(
                 None,
             )
         }
+        Endpoint::ListUnitLists => (
+            with_token(app.anon.get(app.url("/api/admin/unit-lists"))),
+            None,
+        ),
+        Endpoint::UploadUnitList => (
+            with_token(app.anon.post(app.url("/api/admin/unit-lists")))
+                .header("content-type", "text/tab-separated-values")
+                .body(later_unit_list(&format!("matrix-{cell}"))),
+            None,
+        ),
+        Endpoint::ListCriteriaSets => (
+            with_token(app.anon.get(app.url("/api/admin/criteria-sets"))),
+            None,
+        ),
+        Endpoint::PutCriteriaSet => (
+            with_token(
+                app.anon
+                    .put(app.url("/api/admin/criteria-sets/ntm-2021-2025")),
+            )
+            .json(&CriteriaSet::ntm_2021_2025()),
+            None,
+        ),
+        Endpoint::PutRequirement => (
+            with_token(
+                app.anon
+                    .put(app.url("/api/admin/criteria-sets/ntm-2021-2025/requirements/1.1")),
+            )
+            .json(&json!({"requirement": {"equals": true}})),
+            None,
+        ),
+        Endpoint::GetCriteriaSet => (
+            with_token(app.anon.get(app.url("/api/criteria-sets/ntm-2021-2025"))),
+            None,
+        ),
+        Endpoint::ListTargetSets => (
+            with_token(app.anon.get(app.url("/api/admin/target-sets"))),
+            None,
+        ),
+        Endpoint::PutTargetSet => (
+            with_token(app.anon.put(app.url("/api/admin/target-sets/sonla-2023")))
+                .json(&TargetSet::sonla_2023()),
+            None,
+        ),
+        Endpoint::GetTargetSet => (
+            with_token(app.anon.get(app.url("/api/target-sets/sonla-2023"))),
+            None,
+        ),
     };
     (request.send().await.expect("sent"), record)
 }
@@ -421,13 +492,38 @@ async fn every_role_against_every_endpoint() {
                                 "{context}: stored"
                             );
                         }
+                        Endpoint::ListUnitLists => {
+                            assert!(
+                                body["unit_lists"].as_array().unwrap().len() >= 2,
+                                "{context}"
+                            )
+                        }
+                        Endpoint::UploadUnitList => {
+                            assert_eq!(body["id"], format!("matrix-{cell}"), "{context}")
+                        }
+                        Endpoint::ListCriteriaSets => {
+                            assert_eq!(body["criteria_sets"][0]["id"], "ntm-2021-2025", "{context}")
+                        }
+                        Endpoint::PutCriteriaSet | Endpoint::GetCriteriaSet => {
+                            assert_eq!(body["id"], "ntm-2021-2025", "{context}")
+                        }
+                        Endpoint::PutRequirement => {
+                            assert_eq!(body["code"], "1.1", "{context}");
+                            assert_eq!(body["requirement"], json!({"equals": true}), "{context}");
+                        }
+                        Endpoint::ListTargetSets => {
+                            assert_eq!(body["target_sets"][0]["id"], "sonla-2023", "{context}")
+                        }
+                        Endpoint::PutTargetSet | Endpoint::GetTargetSet => {
+                            assert_eq!(body["id"], "sonla-2023", "{context}")
+                        }
                         _ => unreachable!(),
                     }
                 }
             }
         }
     }
-    assert_eq!(cell, 84);
+    assert_eq!(cell, 138);
 
     // a resent refused mutation gets the same answer, and still stores nothing
     let officer = actors.token(Who::Officer03646).unwrap().to_string();

@@ -146,6 +146,15 @@ async fn forged_and_malformed_tokens_are_refused() {
         ("POST", "/api/submissions"),
         ("POST", "/api/submissions/x/accept"),
         ("POST", "/api/submissions/x/return"),
+        ("GET", "/api/admin/unit-lists"),
+        ("POST", "/api/admin/unit-lists"),
+        ("GET", "/api/admin/criteria-sets"),
+        ("PUT", "/api/admin/criteria-sets/x"),
+        ("PUT", "/api/admin/criteria-sets/x/requirements/1.1"),
+        ("GET", "/api/admin/target-sets"),
+        ("PUT", "/api/admin/target-sets/x"),
+        ("GET", "/api/criteria-sets/x"),
+        ("GET", "/api/target-sets/x"),
     ] {
         let response = app
             .anon

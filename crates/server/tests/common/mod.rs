@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 use sqlx::Connection;
 use tempfile::TempDir;
-use thidua_domain::org::UnitCode;
+use thidua_domain::org::{OrgCatalog, UnitCode};
 use thidua_domain::protocol::{
     DataSet, DeviceId, Fields, Mutation, MutationId, Period, PullRequest, PullResponse,
     PushRequest, PushResponse, Record, RecordId, PROTOCOL_VERSION,
@@ -427,4 +427,71 @@ pub async fn error_body(response: reqwest::Response, status: u16) -> Value {
         "error.message_en in {body}"
     );
     error
+}
+
+/// A unit list after Sơn La's 2025 one, as the province would upload it: the province and two new
+/// units, commune 90001 and ward 90002, that take the 2025 communes between them (the first half by
+/// code order, then the rest), so no commune is orphaned. Lines 1–5 are the header, 6 the columns,
+/// 7 the province, 8 and 9 the new units.
+pub fn later_unit_list(id: &str) -> String {
+    let catalog = OrgCatalog::sonla();
+    let codes: Vec<String> = catalog
+        .list("sonla-2025-07")
+        .expect("the carried 2025 list")
+        .communes()
+        .map(|c| c.code.to_string())
+        .collect();
+    let (first, rest) = codes.split_at(codes.len() / 2);
+    format!(
+        "# id: {id}\n\
+         # name: Tỉnh Sơn La (danh mục thử)\n\
+         # valid_from: 2026-01-01\n\
+         # predecessor: sonla-2025-07\n\
+         # source: bộ kiểm thử của máy chủ\n\
+         code\tkind\tname\tparent\tmerged_from\n\
+         14\tTỉnh\tSơn La\t\t\n\
+         90001\tXã\tThử Nghiệm Một\t14\t{}\n\
+         90002\tPhường\tThử Nghiệm Hai\t14\t{}\n",
+        first.join(","),
+        rest.join(",")
+    )
+}
+
+impl TestApp {
+    /// Uploads a unit list (TSV) as the holder of `token`, or as the administrator when `None`.
+    pub async fn upload_unit_list(&self, token: Option<&str>, text: &str) -> reqwest::Response {
+        let request = match token {
+            Some(token) => self
+                .anon
+                .post(self.url("/api/admin/unit-lists"))
+                .bearer_auth(token),
+            None => self.client.post(self.url("/api/admin/unit-lists")),
+        };
+        request
+            .header("content-type", "text/tab-separated-values; charset=utf-8")
+            .body(text.to_string())
+            .send()
+            .await
+            .expect("upload sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("JSON")
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
 }
