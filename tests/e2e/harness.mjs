@@ -95,7 +95,8 @@ export async function openApp(page, url, user) {
   await page.goto(url);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
   if (user) await signIn(page, user);
-  await page.getByTestId('sync-badge').waitFor();
+  // generous: on a loaded 2-core CI machine a sign-in, reload and database open can take a while
+  await page.getByTestId('sync-badge').waitFor({ timeout: 90_000 });
 }
 
 export async function signIn(page, { username, password }) {
@@ -134,7 +135,7 @@ export async function addHousehold(page, h) {
   await page.getByTestId('households').waitFor();
 }
 
-export async function waitForText(locator, text, timeout = 30_000) {
+export async function waitForText(locator, text, timeout = 60_000) {
   await locator.filter({ hasText: text }).first().waitFor({ timeout });
 }
 
