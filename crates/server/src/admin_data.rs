@@ -246,6 +246,35 @@ fn stored_json<T: serde::Serialize>(
 // ---------------------------------------------------------------------------------------------------
 // Unit lists
 
+/// The unit lists the province uploaded, as their text, for any signed-in device: the app carries
+/// only the built-in lists, and an officer of a commune that exists only in a later list must be able
+/// to pick it offline. Only lists in force in the catalog are offered, oldest first, so a device can
+/// add them in order.
+pub async fn device_unit_lists(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let reference = state.reference.now();
+    let mut lists: Vec<(String, StoredDocument)> = state
+        .store
+        .unit_lists()
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            let valid_from = reference
+                .catalog
+                .list(&d.id)?
+                .valid_from
+                .as_str()
+                .to_string();
+            Some((valid_from, d))
+        })
+        .collect();
+    lists.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+    let lists: Vec<Value> = lists
+        .into_iter()
+        .map(|(_, d)| json!({"id": d.id, "text": d.body}))
+        .collect();
+    Ok(Json(json!({ "unit_lists": lists })))
+}
+
 pub async fn list_unit_lists(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

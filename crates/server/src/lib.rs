@@ -130,6 +130,7 @@ fn router(state: AppState, config: &Config) -> Router {
         )
         .route("/admin/target-sets", get(admin_data::list_target_sets))
         .route("/admin/target-sets/{id}", put(admin_data::put_target_set))
+        .route("/unit-lists", get(admin_data::device_unit_lists))
         .route("/criteria-sets/{id}", get(admin_data::get_criteria_set))
         .route("/target-sets/{id}", get(admin_data::get_target_set))
         .route_layer(middleware::from_fn_with_state(

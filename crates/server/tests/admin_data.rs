@@ -117,6 +117,34 @@ async fn a_later_unit_list_is_in_force_at_once_and_after_a_restart() {
         answer.results[0].outcome,
         Outcome::Rejected { .. }
     ));
+    // devices of any role download the uploaded list's text, to offer its communes offline
+    let client = reqwest::Client::new();
+    let devices: Value = client
+        .get(format!("{}/api/unit-lists", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let downloaded = devices["unit_lists"].as_array().unwrap();
+    assert_eq!(
+        downloaded.len(),
+        1,
+        "only uploaded lists: the app carries the built-in ones"
+    );
+    assert_eq!(downloaded[0]["id"], LATER);
+    let parsed =
+        thidua_domain::org::UnitList::parse(downloaded[0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(parsed.communes().count(), 2);
+    let anonymous = client
+        .get(format!("{}/api/unit-lists", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+
     let pulled = app.pull_as(&token, None).await;
     let pulled: Value = pulled.json().await.unwrap();
     assert_eq!(pulled["records"].as_array().unwrap().len(), 1);
