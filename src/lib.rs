@@ -12,6 +12,7 @@ pub mod pages;
 pub mod session;
 pub mod storage;
 pub mod sync;
+pub mod units;
 
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
@@ -87,6 +88,7 @@ fn App() -> impl IntoView {
         let opened = async {
             let store = Rc::new(Store::open_named(&session.database_name(), DB_VERSION).await?);
             let device = Device::load(&store).await?;
+            units::load(&store).await?;
             Ok::<_, storage::StorageError>((store, device))
         }
         .await;

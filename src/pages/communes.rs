@@ -2,7 +2,7 @@
 //! chosen year (204 communes in 13 districts for 2023; 75 communes from 07/2025).
 
 use leptos::prelude::*;
-use thidua_domain::org::{Level, OrgCatalog, OrgUnit};
+use thidua_domain::org::{Level, OrgUnit};
 use thidua_domain::protocol::Period;
 use thidua_domain::Day;
 
@@ -15,7 +15,14 @@ fn current_year() -> u16 {
 
 #[component]
 pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
-    let catalog = StoredValue::new(OrgCatalog::sonla());
+    // rebuilt when a sync brings a unit list the province uploaded
+    let status = use_context::<crate::sync::SyncStatus>();
+    let catalog = Memo::new(move |_| {
+        if let Some(status) = status {
+            status.revision.track();
+        }
+        StoredValue::new(crate::units::catalog())
+    });
     // the server refuses anything outside the user's unit; the picker only offers what is inside it
     let scope = use_context::<crate::CurrentUser>()
         .and_then(|u| u.0.get_untracked())
@@ -28,7 +35,7 @@ pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
     let communes = move || {
         let year = year.get();
         let query = query.get();
-        catalog.with_value(|catalog| {
+        catalog.get().with_value(|catalog| {
             let day = Day::parse(&format!("{year}-12-31")).expect("valid day");
             let Some(list) = catalog.list_on(&day) else {
                 return Vec::new();

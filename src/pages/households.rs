@@ -1,7 +1,6 @@
 //! A commune's households for the review year, read from the device.
 
 use leptos::prelude::*;
-use thidua_domain::org::OrgCatalog;
 use thidua_domain::poverty::{Classification, Household};
 
 use super::Selection;
@@ -35,7 +34,7 @@ pub fn HouseholdList(
         thidua_domain::Day::parse(&format!("{}-12-31", &selection.period.as_str()[..4]))
             .ok()
             .and_then(|day| {
-                OrgCatalog::sonla()
+                crate::units::catalog()
                     .list_on(&day)
                     .and_then(|l| l.get(&selection.commune))
                     .map(|u| u.full_name())

@@ -170,6 +170,13 @@ pub async fn sync_once(
             break;
         }
     }
+    // lists of units the province uploaded: new communes become pickable offline
+    match crate::units::refresh(store, token).await {
+        Ok(true) => status.revision.update(|r| *r += 1),
+        Ok(false) => {}
+        Err(crate::units::RefreshError::Api(e)) => return Err(e.into()),
+        Err(crate::units::RefreshError::Storage(e)) => return Err(e.into()),
+    }
     let now = js_sys::Date::now();
     store.set_meta(META_LAST_SYNC, &now).await?;
     status.last_sync.set(Some(now));

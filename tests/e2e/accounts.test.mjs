@@ -2,6 +2,7 @@
 // other's records, and an expired session while offline loses nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   ADMIN, startServer, launchBrowser, openApp, signIn, chooseYear, chooseCommune, addHousehold, waitForText, householdCount,
 } from './harness.mjs';
@@ -195,4 +196,33 @@ test('an officer sends the review for approval; the district returns it with a r
   assert.equal(await officer.getByTestId('submit-report').count(), 0, 'nothing left to send once approved');
   await officerContext.close();
   await supervisorContext.close();
+});
+
+test('a unit list the province uploads reaches the tablet: its new commune can be picked and used', async () => {
+  // a later list built from the 75 communes in force since 07/2025, merged into two new communes
+  const here = new URL('../../crates/domain/data/units/sonla-2025-07.tsv', import.meta.url);
+  const codes = readFileSync(here, 'utf8').split('\n').map((l) => l.split('\t')).filter((c) => c[3] === '14').map((c) => c[0]);
+  assert.equal(codes.length, 75);
+  const tsv = ['# id: sonla-2026-thu', '# name: Tỉnh Sơn La (danh mục thử)', '# valid_from: 2026-01-01',
+    '# predecessor: sonla-2025-07', '# source: kiểm thử đầu cuối', 'code\tkind\tname\tparent\tmerged_from',
+    '14\tTỉnh\tSơn La\t\t', `90001\tXã\tThử Nghiệm\t14\t${codes.slice(0, 70).join(',')}`,
+    `90002\tPhường\tThử Hai\t14\t${codes.slice(70).join(',')}`].join('\n');
+  await server.uploadUnitList(tsv);
+  const newOfficer = { username: 'canbo.thunghiem', password: 'mat-khau-xa-moi-1', display_name: 'Cán bộ xã mới', role: 'commune_officer', org_unit: '90001' };
+  await server.createUser(newOfficer);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openApp(page, server.url, newOfficer);
+  await chooseYear(page, 2026);
+  await chooseCommune(page, 'thu nghiem', 'Xã Thử Nghiệm');
+  await addHousehold(page, household('Hộ Xã Mới'));
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  assert.deepEqual((await server.pull('90001')).records.map((r) => r.fields.head_name), ['Hộ Xã Mới']);
+
+  // offline after a reload, the new commune is still known
+  await context.setOffline(true);
+  await page.reload();
+  await waitForText(page.getByTestId('commune-name'), 'Xã Thử Nghiệm');
+  await context.close();
 });

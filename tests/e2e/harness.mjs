@@ -64,6 +64,17 @@ export async function startServer(extraEnv = {}) {
       if (!res.ok) throw new Error(`pull: ${res.status} ${await res.text()}`);
       return res.json();
     },
+    /** Uploads a unit list (TSV text) through the administrator's API. */
+    async uploadUnitList(text) {
+      const token = await login(url, ADMIN);
+      const res = await fetch(`${url}/api/admin/unit-lists`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/tab-separated-values', authorization: `Bearer ${token}` },
+        body: text,
+      });
+      if (res.status !== 201) throw new Error(`upload unit list: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
     /** Creates an account through the administrator's API. */
     async createUser(user) {
       const token = await login(url, ADMIN);
