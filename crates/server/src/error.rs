@@ -224,8 +224,8 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_request",
-                format!("Dữ liệu gửi lên không đúng mẫu của giao thức đồng bộ: {detail}. Hãy cập nhật ứng dụng rồi gửi lại."),
-                format!("The request does not match the sync protocol: {detail}. Update the app and send again."),
+                format!("Dữ liệu gửi lên không đúng mẫu yêu cầu ({detail}). Hãy sửa ô được nêu, hoặc cập nhật ứng dụng, rồi gửi lại."),
+                format!("The request does not have the expected shape ({detail}). Fix the field named, or update the app, and send again."),
             ),
             JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::body_too_large()
