@@ -61,23 +61,22 @@ pub fn database_name(user_id: &str) -> String {
     format!("thidua-{user_id}")
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
 pub fn load() -> Option<Session> {
-    let text = storage()?.get_item(KEY).ok()??;
+    let text = crate::storage::local_storage()?.get_item(KEY).ok()??;
     serde_json::from_str(&text).ok()
 }
 
 pub fn save(session: &Session) {
-    if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(session)) {
+    if let (Some(storage), Ok(text)) = (
+        crate::storage::local_storage(),
+        serde_json::to_string(session),
+    ) {
         let _ = storage.set_item(KEY, &text);
     }
 }
 
 pub fn clear() {
-    if let Some(storage) = storage() {
+    if let Some(storage) = crate::storage::local_storage() {
         let _ = storage.remove_item(KEY);
     }
 }

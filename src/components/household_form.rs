@@ -1,11 +1,9 @@
 //! The household form of the annual poverty review, with the classification shown live as the
 //! officer types. Validation is the domain's, so the form refuses exactly what the server would.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use thidua_domain::poverty::{field_label, Area, Deprivation, Dimension, Household};
-use thidua_domain::{FieldError, Lang};
+use thidua_domain::FieldError;
 
 use crate::i18n::{t, tr, UiLang};
 use crate::pages::Selection;
@@ -134,6 +132,7 @@ pub fn HouseholdForm(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let lang = expect_context::<UiLang>().0;
+    let status = expect_context::<crate::sync::SyncStatus>();
     let form = FormState::from_household(
         existing
             .as_ref()
@@ -229,7 +228,8 @@ pub fn HouseholdForm(
             .await
             {
                 Ok(_) => {
-                    crate::sync::refresh_counts(&services.store, expect_context_or_default()).await;
+                    // the badge counts the new change at once, even before sync tries to send it
+                    crate::sync::refresh_counts(&services.store, status).await;
                     services.trigger.fire();
                     on_done.run(());
                 }
@@ -346,19 +346,4 @@ pub fn HouseholdForm(
             </div>
         </section>
     }
-}
-
-fn expect_context_or_default() -> crate::sync::SyncStatus {
-    use_context::<crate::sync::SyncStatus>().unwrap_or_default()
-}
-
-/// Field errors by field, for tests and summaries.
-pub fn errors_by_field(errors: &[FieldError], lang: Lang) -> BTreeMap<String, Vec<String>> {
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for e in errors {
-        map.entry(e.field.clone())
-            .or_default()
-            .push(e.message(lang).to_string());
-    }
-    map
 }

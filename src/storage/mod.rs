@@ -349,18 +349,28 @@ impl Store {
 
 const DELETE_KEY: &str = "thidua.delete";
 
-/// Marks a database for deletion at the next start. Deleting now would wait on this page's open
-/// connection; at start nothing holds it.
-pub fn mark_for_deletion(name: &str) {
-    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
-        return;
-    };
-    let mut names: Vec<String> = storage
+/// The page's localStorage, where the session and the deletion marks live (small, read at start).
+pub fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The databases a sign-out marked for deletion.
+fn marked(storage: &web_sys::Storage) -> Vec<String> {
+    storage
         .get_item(DELETE_KEY)
         .ok()
         .flatten()
         .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Marks a database for deletion at the next start. Deleting now would wait on this page's open
+/// connection; at start nothing holds it.
+pub fn mark_for_deletion(name: &str) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    let mut names = marked(&storage);
     names.push(name.to_string());
     let _ = storage.set_item(
         DELETE_KEY,
@@ -370,16 +380,10 @@ pub fn mark_for_deletion(name: &str) {
 
 /// Deletes the databases marked by a sign-out.
 pub async fn delete_marked_databases() {
-    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+    let Some(storage) = local_storage() else {
         return;
     };
-    let names: Vec<String> = storage
-        .get_item(DELETE_KEY)
-        .ok()
-        .flatten()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    for name in names {
+    for name in marked(&storage) {
         if let Ok(request) = Database::delete_by_name(&name) {
             let _ = request.await;
         }
