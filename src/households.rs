@@ -2,15 +2,17 @@
 //! outbox entry together (see `storage`), so nothing typed is ever only half kept.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 
+use thidua_domain::client::Edit;
 use thidua_domain::org::UnitCode;
 use thidua_domain::poverty::Household;
 use thidua_domain::protocol::{
-    DataSet, DeviceId, IdGenerator, Mutation, MutationId, Period, Record, RecordId,
+    DataSet, DeviceId, IdGenerator, MutationId, Period, Record, RecordId,
 };
 use uuid::Uuid;
 
-use crate::storage::{changes_since_base, LocalRecord, Result, Store, SyncState};
+use crate::storage::{LocalRecord, Result, Store, META_LAST_MUTATION};
 
 const META_DEVICE: &str = "device_id";
 
@@ -37,7 +39,8 @@ pub struct Device {
 }
 
 impl Device {
-    /// Reads the device id from storage, making one on first start.
+    /// Reads the device id from storage, making one on first start, and resumes the id maker after
+    /// the last mutation id stored, so ids keep growing even if the clock was set back meanwhile.
     pub async fn load(store: &Store) -> Result<Device> {
         let id = match store.meta::<String>(META_DEVICE).await? {
             Some(text) => DeviceId::parse(&text).ok(),
@@ -52,13 +55,17 @@ impl Device {
                 id
             }
         };
+        let last = store
+            .meta::<String>(META_LAST_MUTATION)
+            .await?
+            .and_then(|t| Uuid::parse_str(&t).ok());
         Ok(Device {
             id,
-            ids: RefCell::new(IdGenerator::default()),
+            ids: RefCell::new(IdGenerator::new(last)),
         })
     }
 
-    /// A new UUIDv7, greater than every id this page made before.
+    /// A new UUIDv7, greater than every id this device made before.
     pub fn new_id(&self) -> Uuid {
         self.ids
             .borrow_mut()
@@ -66,82 +73,59 @@ impl Device {
     }
 }
 
-/// Saves a household (new when `existing` is None). Returns what was stored.
+/// Saves a household as the officer saw it (`seen`, None for a new one) and changed it. `resolved`
+/// names conflicted fields the officer settled. Returns what was stored (None: nothing changed).
 pub async fn save_household(
     store: &Store,
     device: &Device,
-    existing: Option<LocalRecord>,
+    seen: Option<&LocalRecord>,
     commune: &UnitCode,
     period: &Period,
     household: &Household,
-) -> Result<LocalRecord> {
-    let fields = household.to_fields();
-    let (id, base, conflicts) = match &existing {
-        Some(local) => (
-            local.record.id,
-            local.base.clone(),
-            local.record.conflicts.clone(),
-        ),
-        None => (RecordId(device.new_id()), None, Vec::new()),
-    };
-    let record = Record {
-        id,
+    resolved: BTreeSet<String>,
+) -> Result<Option<LocalRecord>> {
+    let template = Record {
+        id: seen.map_or_else(|| RecordId(device.new_id()), |l| l.record.id),
         data_set: DataSet::Household,
         org_unit: commune.clone(),
         period: period.clone(),
-        fields,
-        revision: base.as_ref().map_or(0, |b| b.revision),
+        fields: Default::default(),
+        revision: 0,
         deleted: false,
-        conflicts,
+        conflicts: Vec::new(),
     };
-    store_edit(store, device, record, base).await
+    let edit = Edit {
+        seen: seen.map(|l| l.record.clone()),
+        fields: household.to_fields(),
+        deleted: false,
+        resolved,
+    };
+    store
+        .edit(template, &edit, MutationId(device.new_id()), device.id)
+        .await
 }
 
 /// Deletes a household: a tombstone that travels like any other change.
 pub async fn delete_household(
     store: &Store,
     device: &Device,
-    local: LocalRecord,
-) -> Result<LocalRecord> {
-    let mut record = local.record.clone();
-    record.deleted = true;
-    store_edit(store, device, record, local.base).await
-}
-
-async fn store_edit(
-    store: &Store,
-    device: &Device,
-    record: Record,
-    base: Option<Record>,
-) -> Result<LocalRecord> {
-    let changed = changes_since_base(base.as_ref(), &record.fields);
-    let deletion_changed = base.as_ref().is_some_and(|b| b.deleted != record.deleted);
-    let mutation = match changed {
-        Some(changed) => Some(changed),
-        None if deletion_changed => Some(Default::default()),
-        None => None,
-    }
-    .map(|changed| Mutation {
-        id: MutationId(device.new_id()),
-        device: device.id,
-        record: record.clone(),
-        base_revision: base.as_ref().map_or(0, |b| b.revision),
-        changed,
-    });
-    let local = LocalRecord {
-        id: record.id.to_string(),
-        org_unit: record.org_unit.to_string(),
-        sync: if mutation.is_some() {
-            SyncState::Pending
-        } else {
-            SyncState::Synced
-        },
-        errors: Vec::new(),
-        record,
-        base,
+    seen: &LocalRecord,
+    resolved: BTreeSet<String>,
+) -> Result<Option<LocalRecord>> {
+    let edit = Edit {
+        seen: Some(seen.record.clone()),
+        fields: seen.record.fields.clone(),
+        deleted: true,
+        resolved,
     };
-    store.save(local.clone(), mutation).await?;
-    Ok(local)
+    store
+        .edit(
+            seen.record.clone(),
+            &edit,
+            MutationId(device.new_id()),
+            device.id,
+        )
+        .await
 }
 
 /// The commune's households to show: not deleted, ordered by village then head of household.
@@ -156,7 +140,7 @@ pub async fn households_of(
         .into_iter()
         .filter(|l| {
             l.record.data_set == DataSet::Household
-                && !l.record.deleted
+                && (!l.record.deleted || deletion_in_conflict(&l.record))
                 && &l.record.period == period
         })
         .collect();
@@ -173,4 +157,12 @@ pub async fn households_of(
     };
     list.sort_by_key(key);
     Ok(list)
+}
+
+/// A deletion that met a concurrent edit: the household stays listed, marked, until someone settles it.
+pub fn deletion_in_conflict(record: &Record) -> bool {
+    record
+        .conflicts
+        .iter()
+        .any(|c| c.field == thidua_domain::protocol::DELETED_FIELD)
 }

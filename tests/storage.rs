@@ -62,9 +62,11 @@ async fn a_save_writes_the_record_and_its_outbox_entry_together() {
         &commune(),
         &period(),
         &household("Lò Văn A", 1_200_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
     let stored = store
         .record(&saved.id)
         .await
@@ -91,9 +93,11 @@ async fn when_the_outbox_write_fails_the_record_is_not_kept_either() {
         &commune(),
         &period(),
         &household("Lò Văn B", 1_000_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
     // an edit whose outbox entry cannot be stored (a revision beyond what the browser can hold):
     // the record's put was already issued in the same transaction and must roll back with it
     let mut edited = saved.clone();
@@ -134,9 +138,11 @@ async fn data_survives_closing_and_reopening_the_database() {
             &commune(),
             &period(),
             &household(name, 900_000 + i as i64),
+            BTreeSet::new(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("something changed");
     }
     store.close();
 
@@ -218,9 +224,11 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
         &commune(),
         &period(),
         &household("Hộ Tốt", 1_000_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
     let bad = save_household(
         &store,
         &device,
@@ -228,9 +236,11 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
         &commune(),
         &period(),
         &household("Hộ Sai", 1_000_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
     let sent: Vec<_> = store
         .outbox()
         .await
@@ -285,45 +295,73 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
     let fixed = save_household(
         &store,
         &device,
-        Some(bad_now),
+        Some(&bad_now),
         &commune(),
         &period(),
         &household("Hộ Sai", 1_100_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
     assert_eq!(fixed.sync, SyncState::Pending);
     let entry = outbox_of(&store, &bad.id).await.unwrap();
     assert!(!entry.rejected);
     assert_ne!(entry.mutation.id, results[1].mutation);
 
-    // editing a synced record back to the server's version leaves nothing to send
+    // an edit of a synced record sends just that field
     let edited = save_household(
         &store,
         &device,
-        Some(good_now.clone()),
+        Some(&good_now),
         &commune(),
         &period(),
         &household("Hộ Tốt", 1_050_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
+    let first = outbox_of(&store, &good.id).await.unwrap().mutation;
     assert_eq!(
-        outbox_of(&store, &good.id).await.unwrap().mutation.changed,
+        first.changed,
         BTreeSet::from(["income_per_person_month".to_string()])
     );
+    // editing it back still sends the value: the first edit may already have reached the server
+    // with its answer lost, and only sending the revert keeps the server right
     let back = save_household(
         &store,
         &device,
-        Some(edited),
+        Some(&edited),
         &commune(),
         &period(),
         &household("Hộ Tốt", 1_000_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
-    assert_eq!(back.sync, SyncState::Synced);
-    assert!(outbox_of(&store, &good.id).await.is_none());
+    .unwrap()
+    .expect("something changed");
+    assert_eq!(back.sync, SyncState::Pending);
+    let folded = outbox_of(&store, &good.id).await.unwrap().mutation;
+    assert!(folded.id > first.id, "a new id for the folded edit");
+    assert_eq!(folded.base_revision, 7);
+    assert_eq!(
+        folded.record.fields["income_per_person_month"],
+        json!(1_000_000)
+    );
+    // saving the form unchanged makes nothing to send
+    assert!(save_household(
+        &store,
+        &device,
+        Some(&back),
+        &commune(),
+        &period(),
+        &household("Hộ Tốt", 1_000_000),
+        BTreeSet::new(),
+    )
+    .await
+    .unwrap()
+    .is_none());
     store.close();
 }
 
@@ -338,9 +376,11 @@ async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
         &commune(),
         &period(),
         &household("Hộ Kéo", 1_000_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
     let sent: Vec<_> = store
         .outbox()
         .await
@@ -366,13 +406,15 @@ async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
     save_household(
         &store,
         &device,
-        Some(local),
+        Some(&local),
         &commune(),
         &period(),
         &household("Hộ Kéo", 1_300_000),
+        BTreeSet::new(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("something changed");
     server.revision = 4;
     server.fields.insert("village".into(), json!("Bản Mới"));
     store.apply_pull(&[server], "4").await.unwrap();
@@ -390,7 +432,7 @@ async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
     );
 
     // a deletion is a tombstone: gone from the list, still waiting to be sent
-    delete_household(&store, &device, now.clone())
+    delete_household(&store, &device, &now, BTreeSet::new())
         .await
         .unwrap();
     assert!(households_of(&store, &commune(), &period())
@@ -404,6 +446,60 @@ async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
             .mutation
             .record
             .deleted
+    );
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn mutation_ids_keep_growing_across_a_reload_even_when_the_clock_was_set_back() {
+    let store = fresh("t-clock").await;
+    let device = Device::load(&store).await.unwrap();
+    save_household(
+        &store,
+        &device,
+        None,
+        &commune(),
+        &period(),
+        &household("Hộ Đồng Hồ", 1_000_000),
+        BTreeSet::new(),
+    )
+    .await
+    .unwrap()
+    .expect("saved");
+    // the tablet's clock was five days ahead when the last edit was made, and has since been fixed:
+    // the stored last id is in the "future" compared with the clock now
+    let ahead_ms = js_sys::Date::now() as u64 + 5 * 24 * 3_600_000;
+    let future = uuid::Builder::from_unix_timestamp_millis(ahead_ms, &[7; 10]).into_uuid();
+    store
+        .set_meta("last_mutation_id", &future.to_string())
+        .await
+        .unwrap();
+    drop(device);
+    store.close();
+
+    let store = fresh("t-clock").await;
+    let device = Device::load(&store).await.unwrap();
+    let local = households_of(&store, &commune(), &period()).await.unwrap()[0].clone();
+    save_household(
+        &store,
+        &device,
+        Some(&local),
+        &commune(),
+        &period(),
+        &household("Hộ Đồng Hồ", 1_100_000),
+        BTreeSet::new(),
+    )
+    .await
+    .unwrap()
+    .expect("saved");
+    let entry = outbox_of(&store, &local.id).await.unwrap();
+    assert!(
+        entry.mutation.id.0 > future,
+        "a later edit gets a greater id, or the server would take it for a stale one and drop it"
+    );
+    assert_eq!(
+        store.meta::<String>("last_mutation_id").await.unwrap(),
+        Some(entry.mutation.id.to_string())
     );
     store.close();
 }

@@ -1,10 +1,14 @@
 //! The household form of the annual poverty review, with the classification shown live as the
 //! officer types. Validation is the domain's, so the form refuses exactly what the server would.
 
+use std::collections::BTreeSet;
+
 use leptos::prelude::*;
 use thidua_domain::poverty::{field_label, Area, Deprivation, Dimension, Household};
+use thidua_domain::protocol::DELETED_FIELD;
 use thidua_domain::FieldError;
 
+use crate::components::conflicts::ConflictPanel;
 use crate::i18n::{t, tr, UiLang};
 use crate::pages::Selection;
 use crate::storage::{LocalRecord, SyncState};
@@ -71,6 +75,41 @@ impl FormState {
             income: num(h.map(|h| h.income_per_person_month)),
             floor_area: num(h.and_then(|h| h.floor_area_m2)),
             deprivations: RwSignal::new(h.map(|h| h.deprivations.clone()).unwrap_or_default()),
+        }
+    }
+
+    /// Puts a stored value into the form (the officer picked it to settle a conflict).
+    fn set_field(&self, field: &str, value: &serde_json::Value) {
+        let text = || match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        match field {
+            "head_name" => self.head_name.set(text()),
+            "village" => self.village.set(text()),
+            "area" => {
+                if let Ok(area) = serde_json::from_value::<Area>(value.clone()) {
+                    self.area.set(area);
+                }
+            }
+            "members" => self.members.set(text()),
+            "working_age_members" => self.working_age_members.set(text()),
+            "children_under_16" => self.children_under_16.set(text()),
+            "members_16_to_30" => self.members_16_to_30.set(text()),
+            "income_per_person_month" => self.income.set(text()),
+            "floor_area_m2" => self.floor_area.set(text()),
+            other => {
+                if let Some(d) = Deprivation::ALL.into_iter().find(|d| d.field() == other) {
+                    let on = value.as_bool().unwrap_or(false);
+                    self.deprivations.update(|ds| {
+                        ds.retain(|x| *x != d);
+                        if on {
+                            ds.push(d);
+                        }
+                    });
+                }
+            }
         }
     }
 
@@ -154,6 +193,17 @@ pub fn HouseholdForm(
         .map(|l| l.record.conflicts.clone())
         .unwrap_or_default();
     let existing = StoredValue::new(existing);
+    // the officer's picks for conflicted fields: field → value (None: what is typed in the form)
+    let chosen = RwSignal::new(Vec::<(String, Option<serde_json::Value>)>::new());
+    let on_pick = Callback::new(move |(field, value): (String, Option<serde_json::Value>)| {
+        if let Some(value) = &value {
+            form.set_field(&field, value);
+        }
+        chosen.update(|c| {
+            c.retain(|(f, _)| *f != field);
+            c.push((field, value));
+        });
+    });
 
     let checked = Memo::new(move |_| form.household());
     let field_errors = move |field: &'static str| {
@@ -214,19 +264,38 @@ pub fn HouseholdForm(
         };
         saving.set(true);
         let selection = selection.clone();
+        let picks = chosen.get_untracked();
+        let resolved: BTreeSet<String> = picks.iter().map(|(f, _)| f.clone()).collect();
+        let delete_chosen = picks
+            .iter()
+            .any(|(f, v)| f == DELETED_FIELD && v.as_ref().and_then(|v| v.as_bool()) == Some(true));
         leptos::task::spawn_local(async move {
             let services = crate::services();
             let existing = existing.get_value();
-            match crate::households::save_household(
-                &services.store,
-                &services.device,
-                existing,
-                &selection.commune,
-                &selection.period,
-                &household,
-            )
-            .await
-            {
+            let saved = match (&existing, delete_chosen) {
+                (Some(seen), true) => {
+                    crate::households::delete_household(
+                        &services.store,
+                        &services.device,
+                        seen,
+                        resolved,
+                    )
+                    .await
+                }
+                _ => {
+                    crate::households::save_household(
+                        &services.store,
+                        &services.device,
+                        existing.as_ref(),
+                        &selection.commune,
+                        &selection.period,
+                        &household,
+                        resolved,
+                    )
+                    .await
+                }
+            };
+            match saved {
                 Ok(_) => {
                     // the badge counts the new change at once, even before sync tries to send it
                     crate::sync::refresh_counts(&services.store, status).await;
@@ -255,8 +324,13 @@ pub fn HouseholdForm(
         }
         leptos::task::spawn_local(async move {
             let services = crate::services();
-            match crate::households::delete_household(&services.store, &services.device, local)
-                .await
+            match crate::households::delete_household(
+                &services.store,
+                &services.device,
+                &local,
+                BTreeSet::new(),
+            )
+            .await
             {
                 Ok(_) => {
                     services.trigger.fire();
@@ -277,15 +351,8 @@ pub fn HouseholdForm(
                 </p>
             })}
             {(!conflicts.is_empty()).then(|| view! {
-                <p class="notice warn" role="status">
-                    {t("Có người khác sửa cùng ô trên máy khác. Đang hiện bản mới nhất; hãy kiểm tra và lưu lại để chốt.",
-                       "Someone else changed the same fields on another device. The latest is shown; check and save to settle it.")}
-                    <ul>{conflicts.iter().map(|c| {
-                        let (vi, _) = field_label(&c.field);
-                        let values: Vec<String> = c.versions.iter().map(|v| v.value.to_string()).collect();
-                        view! { <li>{format!("{vi}: {}", values.join(" / "))}</li> }
-                    }).collect_view()}</ul>
-                </p>
+                <ConflictPanel conflicts=conflicts.clone() this_device=crate::services().device.id
+                    chosen=chosen editable=edits on_pick=on_pick/>
             })}
             {text_input("head_name", form.head_name, false)}
             {text_input("village", form.village, false)}

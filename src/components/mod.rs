@@ -1,3 +1,4 @@
+pub mod conflicts;
 pub mod household_form;
 pub mod login;
 pub mod submission;

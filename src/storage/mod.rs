@@ -2,18 +2,16 @@
 //!
 //! Three stores: `records` (what the officer sees, keyed by record id, indexed by commune), `outbox`
 //! (at most one pending mutation per record, keyed by record id: later edits fold into it) and `meta`
-//! (device id, pull cursor, last sync). Every save writes the record and its outbox entry in ONE
+//! (device id, last mutation id, pull cursor, last sync). Every save writes the record and its outbox entry in ONE
 //! read-write transaction, all requests issued before the first await and `commit()` called explicitly
 //! (indexed_db_futures rolls back otherwise). Nothing here awaits the network.
-
-use std::collections::BTreeMap;
 
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use serde::{Deserialize, Serialize};
-use thidua_domain::merge::changed_fields;
-use thidua_domain::protocol::{Fields, Mutation, MutationResult, Outcome, Record};
+use thidua_domain::client::{Edit, Replica};
+use thidua_domain::protocol::{DeviceId, Mutation, MutationId, MutationResult, Record};
 use thidua_domain::FieldError;
 
 pub const DB_NAME: &str = "thidua";
@@ -230,6 +228,54 @@ impl Store {
 
     /// Applies the server's answers to one pushed batch (`results[i]` answers `sent[i]`), in one
     /// transaction. An answer for a mutation that a newer edit has replaced only moves the base.
+    /// Applies a person's edit to record `template.id` in one read-write transaction: reads the stored
+    /// copy and its outbox entry, folds the edit in (see `thidua_domain::client`), and writes the
+    /// record, the outbox entry and the device's last mutation id together. No network inside.
+    /// Returns the stored record, or None when the edit changed nothing.
+    pub async fn edit(
+        &self,
+        template: Record,
+        edit: &Edit,
+        id: MutationId,
+        device: DeviceId,
+    ) -> Result<Option<LocalRecord>> {
+        let tx = self
+            .db
+            .transaction([RECORDS, OUTBOX, META])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let records = tx.object_store(RECORDS)?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let meta = tx.object_store(META)?;
+        let key = template.id.to_string();
+        let local = records.get(key.clone()).serde()?;
+        let entry = outbox.get(key.clone()).serde()?;
+        let local: Option<LocalRecord> = local.await?;
+        let entry: Option<OutboxEntry> = entry.await?;
+        let current = local.map(|l| to_replica(l, entry));
+        let Some(replica) = Replica::edit(current, template, edit, id, device) else {
+            return Ok(None);
+        };
+        let (local, entry) = from_replica(replica);
+        let put_record = records.put(local.clone()).serde()?;
+        let put_entry = outbox
+            .put(entry.expect("an edit leaves a pending mutation"))
+            .serde()?;
+        let put_last = meta
+            .put(MetaEntry {
+                key: META_LAST_MUTATION.into(),
+                value: serde_json::Value::from(id.to_string()),
+            })
+            .serde()?;
+        put_record.await?;
+        put_entry.await?;
+        put_last.await?;
+        tx.commit().await?;
+        Ok(Some(local))
+    }
+
+    /// Applies the server's answers to one pushed batch in one transaction. Answers for a mutation
+    /// that a newer edit has replaced only refresh the base (see `Replica::apply_push_result`).
     pub async fn apply_push(&self, sent: &[Mutation], results: &[MutationResult]) -> Result<()> {
         let tx = self
             .db
@@ -238,7 +284,6 @@ impl Store {
             .build()?;
         let records = tx.object_store(RECORDS)?;
         let outbox = tx.object_store(OUTBOX)?;
-        // every read is issued before the first await; the writes depend on what they return
         let mut reads = Vec::new();
         for (mutation, result) in sent.iter().zip(results) {
             let id = mutation.record.id.to_string();
@@ -254,32 +299,14 @@ impl Store {
         for (result, id, local, entry) in reads {
             let local: Option<LocalRecord> = local.await?;
             let entry: Option<OutboxEntry> = entry.await?;
-            let Some(mut local) = local else { continue };
-            let current = entry
-                .as_ref()
-                .is_some_and(|e| e.mutation.id == result.mutation);
-            match (&result.outcome, &result.record, entry) {
-                (Outcome::Rejected { errors }, _, Some(mut entry)) if current => {
-                    entry.rejected = true;
-                    local.sync = SyncState::NeedsFix;
-                    local.errors = errors.clone();
-                    puts.push(outbox.put(entry).serde()?);
-                    puts.push(records.put(local).serde()?);
-                }
-                (Outcome::Rejected { .. }, _, _) => {}
-                (_, Some(server), _) if current => {
-                    local.record = server.clone();
-                    local.base = Some(server.clone());
-                    local.sync = SyncState::Synced;
-                    local.errors.clear();
-                    puts.push(records.put(local).serde()?);
-                    deletes.push(outbox.delete(id).build()?);
-                }
-                (_, Some(server), _) => {
-                    local.base = Some(server.clone());
-                    puts.push(records.put(local).serde()?);
-                }
-                (_, None, _) => {}
+            let Some(local) = local else { continue };
+            let mut replica = to_replica(local, entry);
+            replica.apply_push_result(result);
+            let (local, entry) = from_replica(replica);
+            puts.push(records.put(local).serde()?);
+            match entry {
+                Some(entry) => puts.push(outbox.put(entry).serde()?),
+                None => deletes.push(outbox.delete(id).build()?),
             }
         }
         for put in puts {
@@ -292,9 +319,8 @@ impl Store {
         Ok(())
     }
 
-    /// Applies one pulled page and the cursor after it, in one transaction, so a page is either
-    /// wholly applied with its cursor or not at all. A record with a pending local edit keeps the
-    /// edited fields on top of the server's version.
+    /// Applies one pull page and moves the cursor past it, in one transaction: a page is either
+    /// wholly kept with its cursor or not at all, so a cut connection or a closed tab resumes exactly.
     pub async fn apply_pull(&self, page: &[Record], cursor: &str) -> Result<()> {
         let tx = self
             .db
@@ -317,22 +343,16 @@ impl Store {
         for (server, local, entry) in reads {
             let local: Option<LocalRecord> = local.await?;
             let entry: Option<OutboxEntry> = entry.await?;
-            let local = match (local, entry) {
-                (Some(mut local), Some(entry)) => {
-                    local.record = rebase(server, &entry.mutation);
-                    local.base = Some(server.clone());
-                    local
+            let replica = match local {
+                Some(local) => {
+                    let mut replica = to_replica(local, entry);
+                    replica.apply_pull(server);
+                    replica
                 }
-                (_, _) => LocalRecord {
-                    id: server.id.to_string(),
-                    org_unit: server.org_unit.to_string(),
-                    record: server.clone(),
-                    base: Some(server.clone()),
-                    sync: SyncState::Synced,
-                    errors: Vec::new(),
-                },
+                None => Replica::from_server(server.clone()),
             };
-            puts.push(records.put(local).serde()?);
+            // a pull never touches the outbox: the pending mutation stays as it was
+            puts.push(records.put(from_replica(replica).0).serde()?);
         }
         let entry = MetaEntry {
             key: META_CURSOR.into(),
@@ -345,6 +365,43 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The stored shapes (kept as they were in schema 1, so existing devices' data reads unchanged) as
+/// the domain's replica, and back.
+fn to_replica(local: LocalRecord, entry: Option<OutboxEntry>) -> Replica {
+    let rejected = entry
+        .as_ref()
+        .filter(|e| e.rejected)
+        .map(|_| local.errors.clone());
+    Replica {
+        record: local.record,
+        base: local.base,
+        pending: entry.map(|e| e.mutation),
+        rejected,
+    }
+}
+
+fn from_replica(replica: Replica) -> (LocalRecord, Option<OutboxEntry>) {
+    let sync = match (&replica.pending, &replica.rejected) {
+        (None, _) => SyncState::Synced,
+        (Some(_), None) => SyncState::Pending,
+        (Some(_), Some(_)) => SyncState::NeedsFix,
+    };
+    let local = LocalRecord {
+        id: replica.record.id.to_string(),
+        org_unit: replica.record.org_unit.to_string(),
+        record: replica.record,
+        base: replica.base,
+        sync,
+        errors: replica.rejected.clone().unwrap_or_default(),
+    };
+    let entry = replica.pending.map(|mutation| OutboxEntry {
+        record_id: local.id.clone(),
+        mutation,
+        rejected: replica.rejected.is_some(),
+    });
+    (local, entry)
 }
 
 const DELETE_KEY: &str = "thidua.delete";
@@ -394,29 +451,6 @@ pub async fn delete_marked_databases() {
 /// The meta key of the pull cursor.
 pub const META_CURSOR: &str = "cursor";
 
-/// The server's record with a pending mutation's changes on top.
-fn rebase(server: &Record, pending: &Mutation) -> Record {
-    let mut record = server.clone();
-    for field in &pending.changed {
-        match pending.record.fields.get(field) {
-            Some(value) => record.fields.insert(field.clone(), value.clone()),
-            None => record.fields.remove(field),
-        };
-    }
-    record.deleted = pending.record.deleted;
-    record
-}
-
-/// The fields changed since the server's version; None when an existing record is back to it.
-pub fn changes_since_base(
-    base: Option<&Record>,
-    local: &Fields,
-) -> Option<std::collections::BTreeSet<String>> {
-    let empty = BTreeMap::new();
-    let changed = changed_fields(base.map(|b| &b.fields).unwrap_or(&empty), local);
-    match base {
-        None => Some(local.keys().cloned().collect()),
-        Some(_) if changed.is_empty() => None,
-        Some(_) => Some(changed),
-    }
-}
+/// The meta key of the last mutation id this device made: ids must keep growing across reloads even
+/// when the tablet's clock is set back, or the server would take a new edit for a stale one.
+pub const META_LAST_MUTATION: &str = "last_mutation_id";

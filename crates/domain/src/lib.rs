@@ -41,6 +41,7 @@
 //!   from the same device are never in conflict: the later one (greater id) supersedes the earlier.
 //! - Both sides send [`protocol::PROTOCOL_VERSION`]; the server refuses versions it does not speak.
 
+pub mod client;
 pub mod criteria;
 pub mod merge;
 pub mod org;

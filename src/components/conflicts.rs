@@ -1,0 +1,144 @@
+//! Conflicts shown side by side: when two devices changed the same field of a record while apart,
+//! the server keeps every value and this panel shows them next to each other, with who wrote which
+//! and which one is shown for now. The officer settles each one by picking a value, or by typing a
+//! new one in the form and keeping that; saving sends the choice to every device.
+
+use leptos::prelude::*;
+use serde_json::Value;
+use thidua_domain::poverty::field_label;
+use thidua_domain::protocol::{Conflict, DeviceId, DELETED_FIELD};
+use thidua_domain::Lang;
+
+use crate::i18n::{t, tr, UiLang};
+
+/// A stored value as a person reads it: numbers grouped the Vietnamese way, yes/no, the area's name.
+pub fn value_text(field: &str, value: &Value, lang: Lang) -> String {
+    match (field, value) {
+        (DELETED_FIELD, Value::Bool(true)) => {
+            tr(lang, "Xóa hộ này", "Delete this household").into()
+        }
+        (DELETED_FIELD, _) => tr(lang, "Giữ hộ này", "Keep this household").into(),
+        ("area", Value::String(a)) if a == "urban" => tr(lang, "Thành thị", "Urban").into(),
+        ("area", Value::String(a)) if a == "rural" => tr(lang, "Nông thôn", "Rural").into(),
+        (_, Value::Null) => tr(lang, "(để trống)", "(empty)").into(),
+        (_, Value::Bool(true)) => tr(lang, "Có", "Yes").into(),
+        (_, Value::Bool(false)) => tr(lang, "Không", "No").into(),
+        (_, Value::Number(n)) => match n.as_i64() {
+            Some(n) => group_digits(n, lang),
+            None => n.to_string(),
+        },
+        (_, Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// 1500000 → "1.500.000" (Vietnamese) or "1,500,000" (English).
+pub fn group_digits(n: i64, lang: Lang) -> String {
+    let sep = match lang {
+        Lang::Vi => '.',
+        Lang::En => ',',
+    };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+fn field_name(field: &str, lang: Lang) -> &'static str {
+    if field == DELETED_FIELD {
+        return tr(lang, "Xóa hay giữ hộ", "Delete or keep");
+    }
+    let (vi, en) = field_label(field);
+    tr(lang, vi, en)
+}
+
+/// The conflicts of one record. `chosen` holds the officer's picks (field → value); None as the
+/// value means "what is typed in the form". `editable` is false for a reader (a district supervisor),
+/// who sees the same versions but does not pick.
+#[component]
+pub fn ConflictPanel(
+    conflicts: Vec<Conflict>,
+    this_device: DeviceId,
+    chosen: RwSignal<Vec<(String, Option<Value>)>>,
+    editable: bool,
+    on_pick: Callback<(String, Option<Value>)>,
+) -> impl IntoView {
+    let lang = expect_context::<UiLang>().0;
+    view! {
+        <section class="conflicts" data-testid="conflicts" role="region"
+            aria-label=move || tr(lang.get(), "Xung đột cần chọn", "Conflicts to settle")>
+            <p class="notice warn">
+                {t("Hai máy đã sửa cùng một ô khi chưa đồng bộ. Máy chủ giữ cả hai giá trị; hãy chọn giá trị đúng cho từng ô rồi bấm «Lưu». Lựa chọn sẽ được gửi tới mọi máy.",
+                   "Two devices changed the same field while apart. The server kept both values; pick the right one for each field, then press Save. Your choice reaches every device.")}
+            </p>
+            {conflicts.into_iter().map(|conflict| {
+                let field = conflict.field.clone();
+                let shown = conflict.winner().map(|w| w.mutation);
+                let is_chosen = {
+                    let field = field.clone();
+                    move || chosen.with(|c| c.iter().any(|(f, _)| *f == field))
+                };
+                let versions = conflict.versions.iter().map(|version| {
+                    let value = version.value.clone();
+                    let field_for_pick = field.clone();
+                    let field_for_text = field.clone();
+                    let field_for_state = field.clone();
+                    let value_for_state = value.clone();
+                    let own = version.device == this_device;
+                    let device_short: String = version.device.to_string().chars().take(8).collect();
+                    let is_shown = Some(version.mutation) == shown;
+                    let picked = move || chosen.with(|c| c.iter().any(|(f, v)| *f == field_for_state && v.as_ref() == Some(&value_for_state)));
+                    view! {
+                        <div class="version" class:picked=picked data-testid="conflict-version">
+                            <strong class="value" data-testid="conflict-value">{move || value_text(&field_for_text, &value, lang.get())}</strong>
+                            <small>
+                                {move || if own { tr(lang.get(), "Từ máy này", "From this device").to_string() }
+                                         else { format!("{} {device_short}", tr(lang.get(), "Từ máy khác:", "From another device:")) }}
+                                {move || is_shown.then(|| tr(lang.get(), " · đang hiện", " · shown now"))}
+                            </small>
+                            {editable.then(|| {
+                                let value = version.value.clone();
+                                let field = field_for_pick.clone();
+                                view! {
+                                    <button class="big" data-testid="conflict-pick"
+                                        on:click=move |_| on_pick.run((field.clone(), Some(value.clone())))>
+                                        {t("Chọn giá trị này", "Use this value")}
+                                    </button>
+                                }
+                            })}
+                        </div>
+                    }
+                }).collect_view();
+                let field_for_typed = field.clone();
+                let test_id = format!("conflict-{field}");
+                let settled = is_chosen.clone();
+                view! {
+                    <div class="conflict" class:settled=settled data-testid=test_id>
+                        <h3>{move || field_name(&field, lang.get())}</h3>
+                        <div class="versions">{versions}</div>
+                        {(editable && field_for_typed != DELETED_FIELD).then(|| {
+                            let field = field_for_typed.clone();
+                            view! {
+                                <button class="link" data-testid="conflict-keep-typed"
+                                    on:click=move |_| on_pick.run((field.clone(), None))>
+                                    {t("Dùng giá trị tôi nhập trong ô bên dưới", "Use the value I type in the form below")}
+                                </button>
+                            }
+                        })}
+                        {move || is_chosen().then(|| view! {
+                            <p class="chosen" role="status">{t("Đã chọn — bấm «Lưu» để chốt.", "Chosen — press Save to settle it.")}</p>
+                        })}
+                    </div>
+                }
+            }).collect_view()}
+        </section>
+    }
+}
