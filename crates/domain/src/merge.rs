@@ -116,6 +116,23 @@ pub fn apply(
                 }
                 if mutation.base_revision >= stamps.get(field).map_or(0, |s| s.revision) {
                     conflicts.remove(field); // the person saw the latest state: this resolves it
+                } else if conflicts.contains_key(field) && new_value != old_value {
+                    // The field is in an open conflict this writer has not seen in full (its own
+                    // device wrote the shown version, so the write is not "concurrent"): its new
+                    // value joins the versions. Overwriting would drop the other side's value.
+                    let winner = add_version(&mut conflicts, field, mutation, new_value, None);
+                    changed_any |= fields.get(field) != Some(&winner.value);
+                    fields.insert(field.to_string(), winner.value.clone());
+                    stamps.insert(
+                        field.to_string(),
+                        Stamp {
+                            revision,
+                            mutation: winner.mutation,
+                            device: winner.device,
+                        },
+                    );
+                    conflicted.push(field.to_string());
+                    continue;
                 }
                 // a write refreshes the stamp even when the value is unchanged: for `_deleted`, that is
                 // how a deletion later learns that someone edited the record concurrently
@@ -133,32 +150,17 @@ pub fn apply(
                     }
                     continue;
                 }
-                // A conflict keeps one version per distinct value, written by the greatest mutation
-                // that wrote it: a function of the set of writers, not of their order.
-                let entry = conflicts
-                    .entry(field.to_string())
-                    .or_insert_with(|| Conflict {
-                        field: field.to_string(),
-                        versions: vec![ConflictVersion {
-                            mutation: theirs.mutation,
-                            device: theirs.device,
-                            value: old_value,
-                        }],
-                    });
-                match entry.versions.iter_mut().find(|v| v.value == new_value) {
-                    Some(v) if v.mutation < mutation.id => {
-                        v.mutation = mutation.id;
-                        v.device = mutation.device;
-                    }
-                    Some(_) => {}
-                    None => entry.versions.push(ConflictVersion {
-                        mutation: mutation.id,
-                        device: mutation.device,
-                        value: new_value,
+                let winner = add_version(
+                    &mut conflicts,
+                    field,
+                    mutation,
+                    new_value,
+                    Some(ConflictVersion {
+                        mutation: theirs.mutation,
+                        device: theirs.device,
+                        value: old_value,
                     }),
-                }
-                entry.versions.sort_by_key(|v| v.mutation);
-                let winner = entry.versions.last().expect("has versions").clone();
+                );
                 changed_any |= fields.get(field) != Some(&winner.value);
                 fields.insert(field.to_string(), winner.value.clone());
                 stamps.insert(
@@ -218,6 +220,39 @@ pub fn apply(
         Outcome::Applied { revision }
     };
     (Some(StoredRecord { record, stamps }), outcome)
+}
+
+/// Adds `value`, written by `mutation`, to the conflict on `field` (opened with `theirs`, the stored
+/// side, when there is none yet) and returns the winner. A conflict keeps one version per distinct
+/// value, written by the greatest mutation that wrote it: a function of the set of writers, not of
+/// their order.
+fn add_version(
+    conflicts: &mut BTreeMap<String, Conflict>,
+    field: &str,
+    mutation: &Mutation,
+    value: Value,
+    theirs: Option<ConflictVersion>,
+) -> ConflictVersion {
+    let entry = conflicts
+        .entry(field.to_string())
+        .or_insert_with(|| Conflict {
+            field: field.to_string(),
+            versions: theirs.into_iter().collect(),
+        });
+    match entry.versions.iter_mut().find(|v| v.value == value) {
+        Some(v) if v.mutation < mutation.id => {
+            v.mutation = mutation.id;
+            v.device = mutation.device;
+        }
+        Some(_) => {}
+        None => entry.versions.push(ConflictVersion {
+            mutation: mutation.id,
+            device: mutation.device,
+            value,
+        }),
+    }
+    entry.versions.sort_by_key(|v| v.mutation);
+    entry.versions.last().expect("has versions").clone()
 }
 
 /// A mutation may not move a record to another data set, unit or period.

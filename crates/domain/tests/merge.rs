@@ -333,3 +333,34 @@ fn shuffle(order: &mut [usize], mut seed: u64) {
         order.swap(i, (seed >> 33) as usize % (i + 1));
     }
 }
+
+/// Found by the fault-injection harness: a device whose own value is shown in an open conflict writes
+/// again without having seen the whole conflict; another device then adds a version. The second
+/// write of the first device must stay visible, not vanish under the conflict's winner.
+#[test]
+fn a_write_into_an_open_conflict_joins_its_versions() {
+    let base = created(); // revision 1
+    // device 2 writes members 5 (rev 2); device 3, concurrently, 6 with a smaller id: conflict, 5 shown
+    let (s, _) = apply(Some(&base), &mutation(30, 2, 1, &[("members", json!(5))]), 2);
+    let (s, outcome) = apply(
+        s.as_ref(),
+        &mutation(25, 3, 1, &[("members", json!(6))]),
+        3,
+    );
+    assert!(matches!(outcome, Outcome::Conflict { .. }));
+    // device 2, which saw only its own revision 2, writes 7
+    let (s, _) = apply(s.as_ref(), &mutation(40, 2, 2, &[("members", json!(7))]), 4);
+    // device 3, which saw revision 3 but not 4, writes 8
+    let (s, _) = apply(s.as_ref(), &mutation(50, 3, 3, &[("members", json!(8))]), 5);
+    let record = s.unwrap().record;
+    let conflict = record
+        .conflicts
+        .iter()
+        .find(|c| c.field == "members")
+        .expect("still in conflict");
+    let values: Vec<Value> = conflict.versions.iter().map(|v| v.value.clone()).collect();
+    for kept in [json!(6), json!(7), json!(8)] {
+        assert!(values.contains(&kept), "{kept} kept among {values:?}");
+    }
+    assert!(values.contains(&record.fields["members"]));
+}
