@@ -126,16 +126,14 @@ async fn body_text(request: Request, upload: Upload) -> Result<String, ApiError>
         ));
     }
     let bytes = Bytes::from_request(request, &()).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::body_too_large()
-        } else {
+        ApiError::body_failure(&rejection).unwrap_or_else(|| {
             ApiError::new(
                 rejection.status(),
                 "bad_body",
                 "Không đọc được dữ liệu gửi lên (có thể kết nối bị ngắt giữa chừng). Hãy gửi lại.",
                 "The request body could not be read (the connection may have dropped). Send it again.",
             )
-        }
+        })
     })?;
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
     match std::str::from_utf8(bytes) {

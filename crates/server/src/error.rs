@@ -12,6 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use thidua_domain::FieldError;
 
+use crate::encoding::BodyError;
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -200,6 +202,9 @@ impl IntoResponse for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
+        if let Some(error) = ApiError::body_failure(&rejection) {
+            return error;
+        }
         // body_text() carries serde's own words (line, column, the unknown field's name): the person
         // fixing the client needs exactly that, and it never contains more than the body's own text.
         let text = rejection.body_text();
@@ -227,9 +232,6 @@ impl From<JsonRejection> for ApiError {
                 format!("Dữ liệu gửi lên không đúng mẫu yêu cầu ({detail}). Hãy sửa ô được nêu, hoặc cập nhật ứng dụng, rồi gửi lại."),
                 format!("The request does not have the expected shape ({detail}). Fix the field named, or update the app, and send again."),
             ),
-            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::body_too_large()
-            }
             other => ApiError::new(
                 other.status(),
                 "bad_body",
@@ -241,6 +243,59 @@ impl From<JsonRejection> for ApiError {
 }
 
 impl ApiError {
+    /// A body read that failed for a reason the device can act on: over the limit (as sent, or once
+    /// inflated), or marked gzip without being gzip. `None` for anything else (a dropped connection),
+    /// which each caller words itself.
+    pub fn body_failure(rejection: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+        // axum recognises its own limit (a plain body, or a gzip body once inflated) and says 413;
+        // the errors of the gzip layers lie deeper than it looks, so they are searched for
+        let too_large = rejection
+            .downcast_ref::<JsonRejection>()
+            .is_some_and(|r| r.status() == StatusCode::PAYLOAD_TOO_LARGE)
+            || rejection
+                .downcast_ref::<axum::extract::rejection::BytesRejection>()
+                .is_some_and(|r| r.status() == StatusCode::PAYLOAD_TOO_LARGE);
+        if too_large {
+            return Some(ApiError::body_too_large());
+        }
+        match crate::encoding::find_body_error(rejection)? {
+            BodyError::TooLarge => Some(ApiError::body_too_large()),
+            BodyError::NotGzip => Some(ApiError::not_gzip()),
+        }
+    }
+
+    /// `Content-Encoding: gzip` on bytes that are not gzip (or stop in the middle of it).
+    pub fn not_gzip() -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_encoding",
+            "Dữ liệu nén gửi lên bị hỏng hoặc bị cắt giữa chừng (tiêu đề ghi «Content-Encoding: gzip» \
+             nhưng nội dung không phải gzip hợp lệ). Hãy gửi lại; nếu vẫn lỗi, hãy cập nhật ứng dụng.",
+            "The request body is marked «Content-Encoding: gzip» but is not valid gzip (it may be \
+             damaged or cut short). Send it again; if it keeps failing, update the app.",
+        )
+    }
+
+    /// A request body compressed in a way the server does not read: only gzip is.
+    pub fn unsupported_encoding(named: &str) -> ApiError {
+        // the header's own text, shortened: it is the sender's, and only there to be recognised
+        let named: String = named.chars().take(40).collect();
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_encoding",
+            format!(
+                "Máy chủ không đọc được dữ liệu nén kiểu «{named}». Hãy gửi dữ liệu không nén hoặc nén \
+                 gzip («Content-Encoding: gzip»), hoặc cập nhật ứng dụng lên bản mới nhất."
+            ),
+            format!(
+                "The server cannot read a request body encoded as «{named}». Send it uncompressed or \
+                 gzip-compressed («Content-Encoding: gzip»), or update the app to its latest version."
+            ),
+        )
+        // what RFC 9110 asks of a 415 caused by a content coding: the codings that would be read
+        .with_header(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"))
+    }
+
     pub fn body_too_large() -> ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

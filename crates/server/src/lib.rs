@@ -23,7 +23,8 @@
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
-//! security headers of [`security`].
+//! security headers of [`security`]. API answers are compressed when the client accepts it, and request
+//! bodies may come gzip-compressed ([`encoding`]).
 //!
 //! Start it with [`build_app`] (tests do, on port 0) or [`serve`] (the binary does).
 
@@ -31,6 +32,7 @@ pub mod accounts;
 pub mod admin_data;
 pub mod auth;
 pub mod config;
+pub mod encoding;
 pub mod error;
 pub mod reference;
 pub mod security;
@@ -59,7 +61,8 @@ pub use config::{Config, Database};
 use error::ApiError;
 pub use store::{Backend, StartError, Store};
 
-/// Largest request body the API reads: a full push batch of households is far below it.
+/// Largest request body the API reads, counted after a gzip body is inflated (and no more compressed
+/// bytes either): a full push batch of households is far below it.
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
 
 /// What every request handler shares.
@@ -143,7 +146,14 @@ fn router(state: AppState, config: &Config) -> Router {
         .merge(protected)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        // the limit is enforced where a handler reads the body, inside the decompression: it counts
+        // inflated bytes (see `encoding`)
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(middleware::from_fn(encoding::mark_decoding_errors))
+        .layer(encoding::inflate_requests())
+        .layer(middleware::from_fn(encoding::check_request_encoding))
+        // on /api only: the app's files come precompressed from the dist folder
+        .layer(encoding::compress_answers())
         .with_state(state);
     let app = Router::new()
         .fallback(static_files::serve)
