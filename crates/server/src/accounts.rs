@@ -320,8 +320,9 @@ pub async fn create_user(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin()?;
     // the units in force now: a unit list uploaded a moment ago already counts
+    let reference = state.reference.now(&state.store).await?;
     let account = NewAccount::check(
-        &state.reference.now().catalog,
+        &reference.catalog,
         &request.username,
         &request.display_name,
         &request.role,

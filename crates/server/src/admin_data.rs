@@ -249,7 +249,7 @@ fn stored_json<T: serde::Serialize>(
 /// to pick it offline. Only lists in force in the catalog are offered, oldest first, so a device can
 /// add them in order.
 pub async fn device_unit_lists(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     let mut lists: Vec<(String, StoredDocument)> = state
         .store
         .unit_lists()
@@ -278,7 +278,7 @@ pub async fn list_unit_lists(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     Ok(Json(
         json!({ "unit_lists": reference.unit_list_summaries() }),
     ))
@@ -336,7 +336,7 @@ pub async fn upload_unit_list(
     check_id(Upload::UnitList, &list.id)?;
     let id = list.id.clone();
 
-    let change = state.reference.begin_change().await;
+    let mut change = state.reference.begin_change(&state.store).await?;
     if change.base().catalog.list(&id).is_some() {
         return Err(unit_list_exists(&id));
     }
@@ -352,15 +352,15 @@ pub async fn upload_unit_list(
     next.add_unit_list(list, &document)
         .map_err(unit_list_refused)?;
     let added = next.catalog.list(&id).expect("the list was just added");
-    if !state
-        .store
+    if !change
+        .write()
         .insert_unit_list(added, &document.body, &document.by, document.at)
         .await?
     {
         return Err(unit_list_exists(&id));
     }
     let summary = next.unit_list_summary(added);
-    change.commit(next);
+    change.commit(next).await?;
     tracing::info!(
         by = %caller.user.id,
         id = %id,
@@ -378,7 +378,7 @@ pub async fn list_criteria_sets(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     Ok(Json(
         json!({ "criteria_sets": reference.criteria_set_summaries() }),
     ))
@@ -400,7 +400,7 @@ pub async fn get_criteria_set(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<CriteriaSet>, ApiError> {
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     let set = reference
         .criteria_set(&id)
         .ok_or_else(|| criteria_set_not_found(&id))?;
@@ -425,15 +425,15 @@ pub async fn put_criteria_set(
     })?;
     check_same_id(upload, &id, &set.id)?;
 
-    let change = state.reference.begin_change().await;
+    let mut change = state.reference.begin_change(&state.store).await?;
     let status = if change.base().criteria_set(&id).is_some() {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
     let document = stored_json(id, &set, &caller)?;
-    state
-        .store
+    change
+        .write()
         .put_set(SetTable::CriteriaSets, &document)
         .await?;
     let mut next = change.base().clone();
@@ -441,7 +441,7 @@ pub async fn put_criteria_set(
     let summary = next
         .criteria_set_summary(&document.id)
         .expect("the set was just put");
-    change.commit(next);
+    change.commit(next).await?;
     tracing::info!(by = %caller.user.id, id = %document.id, "criteria set stored");
     Ok((status, Json(summary)))
 }
@@ -540,7 +540,7 @@ pub async fn put_requirement(
     let ApiJson(body) = ApiJson::<Value>::from_request(request, &()).await?;
     let requirement = parse_requirement(&body)?;
 
-    let change = state.reference.begin_change().await;
+    let mut change = state.reference.begin_change(&state.store).await?;
     let mut set = change
         .base()
         .criteria_set(&id)
@@ -564,8 +564,8 @@ pub async fn put_requirement(
         .map_err(|_| unsuited_requirement(&indicator))?;
     // the whole set is stored: at start it replaces the carried set of its id as one piece
     let document = stored_json(id, &set, &caller)?;
-    state
-        .store
+    change
+        .write()
         .put_set(SetTable::CriteriaSets, &document)
         .await?;
     let updated = set
@@ -574,7 +574,7 @@ pub async fn put_requirement(
         .expect("the indicator was just updated");
     let mut next = change.base().clone();
     next.put_criteria_set(set, &document);
-    change.commit(next);
+    change.commit(next).await?;
     tracing::info!(by = %caller.user.id, set = %document.id, indicator = %code, "requirement set");
     Ok(Json(updated))
 }
@@ -587,7 +587,7 @@ pub async fn list_target_sets(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     Ok(Json(
         json!({ "target_sets": reference.target_set_summaries() }),
     ))
@@ -598,7 +598,7 @@ pub async fn get_target_set(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<TargetSet>, ApiError> {
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     let set = reference.target_set(&id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -630,7 +630,7 @@ pub async fn put_target_set(
     })?;
     check_same_id(upload, &id, &set.id)?;
 
-    let change = state.reference.begin_change().await;
+    let mut change = state.reference.begin_change(&state.store).await?;
     // roll-ups run over the set's unit list: one the server does not have would make it unusable
     if change.base().catalog.list(&set.unit_list).is_none() {
         return Err(upload
@@ -656,13 +656,16 @@ pub async fn put_target_set(
         StatusCode::CREATED
     };
     let document = stored_json(id, &set, &caller)?;
-    state.store.put_set(SetTable::TargetSets, &document).await?;
+    change
+        .write()
+        .put_set(SetTable::TargetSets, &document)
+        .await?;
     let mut next = change.base().clone();
     next.put_target_set(set, &document);
     let summary = next
         .target_set_summary(&document.id)
         .expect("the set was just put");
-    change.commit(next);
+    change.commit(next).await?;
     tracing::info!(by = %caller.user.id, id = %document.id, "target set stored");
     Ok((status, Json(summary)))
 }

@@ -70,11 +70,14 @@ pub const API_BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     pub store: Store,
     /// Unit lists, criteria sets and target sets in force; the admin API replaces them at run time,
-    /// so a handler takes one snapshot with `reference.now()` and reads only that.
+    /// here or in another process on the same database, so a handler takes one snapshot with
+    /// `reference.now(&store)` and reads only that.
     pub reference: Arc<reference::LiveReference>,
-    /// Held for a whole push, so mutations are merged one at a time in the order they arrive.
+    /// Held for a whole push, so this process merges one push's mutations together. Per process: the
+    /// database's lock on the revision counter orders merges across processes (`Store::apply_mutation`).
     pub push_lock: Arc<tokio::sync::Mutex<()>>,
     pub passwords: Arc<auth::Passwords>,
+    /// Per process: with several processes behind a proxy each counts its own failed logins.
     pub login_limiter: Arc<auth::LoginLimiter>,
     pub session_ttl: Duration,
 }
@@ -83,10 +86,10 @@ pub struct AppState {
 pub async fn build_app(config: &Config) -> Result<(Router, AppState), StartError> {
     let store = Store::open(&config.database, &thidua_domain::org::OrgCatalog::sonla()).await?;
     // the carried lists and sets, then what the province stored: needs the migrated database
-    let reference = reference::Reference::load(&store).await?;
+    let (version, reference) = reference::Reference::load(&store).await?;
     let state = AppState {
         store,
-        reference: Arc::new(reference::LiveReference::new(reference)),
+        reference: Arc::new(reference::LiveReference::new(version, reference)),
         push_lock: Arc::new(tokio::sync::Mutex::new(())),
         passwords: Arc::new(auth::Passwords::new(config.password_cost).map_err(StartError)?),
         login_limiter: Arc::new(auth::LoginLimiter::new(config.login_limits)),

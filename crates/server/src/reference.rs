@@ -7,8 +7,16 @@
 //! never checks one mutation against the old catalog and the next against the new one. A change is
 //! made on a copy and swapped in whole.
 //!
-//! Each server process holds its own copy: an upload through one process reaches another running on
-//! the same database when that one restarts.
+//! Several server processes may share one database, each with its own copy in memory. The database
+//! holds a version that every stored change moves on ([`Store::reference_version`]); `now` compares
+//! it with the version of the copy and reloads the copy when they differ. Why on every request rather
+//! than every few seconds: an administrator who uploads a unit list and then, a second later, creates
+//! the officer of a new commune may reach another process behind the proxy, and so may the officer's
+//! first push; a time window would refuse both with "unknown unit" for no reason they could see. The
+//! check is one primary-key read of a one-row table, beside the session lookup every request already
+//! makes; the reload (parsing the stored lists and sets) happens only after a change. (A hand edit of
+//! the tables in SQL moves no version: running processes see it after
+//! `UPDATE server_sequence SET value = value + 1 WHERE name = 'reference_data'`, or a restart.)
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -19,7 +27,8 @@ use thidua_domain::org::{Level, OrgCatalog, UnitList};
 use thidua_domain::targets::TargetSet;
 use thidua_domain::Day;
 
-use crate::store::{SetTable, StartError, Store, StoredDocument};
+use crate::error::ApiError;
+use crate::store::{ReferenceWrite, SetTable, StartError, Store, StoredDocument};
 
 /// The criteria set NTM assessments are checked against. A stored set with this id replaces the
 /// carried one: that is how the province's requirements reach validation.
@@ -78,22 +87,29 @@ impl Reference {
         }
     }
 
+    /// At start: the version the database holds and the data of (at least) that version ([`Reference::read`]).
+    pub async fn load(store: &Store) -> Result<(i64, Reference), StartError> {
+        let read_error = |e: ApiError| {
+            StartError(format!(
+                "Không đọc được danh mục, bộ tiêu chí và bộ chỉ tiêu đã lưu / cannot read the stored \
+                 unit lists, criteria sets and target sets: {}",
+                e.message_en
+            ))
+        };
+        // the version first: data read after it is at least as new (see LiveReference::reload)
+        let version = store.reference_version().await.map_err(read_error)?;
+        let reference = Reference::read(store).await.map_err(read_error)?;
+        Ok((version, reference))
+    }
+
     /// The carried data plus what `store` holds: lists added in `valid_from` order, sets replacing
     /// carried ones of the same id. A stored item that no longer reads or fits (after an upgrade
     /// changed a carried list, say) is logged and skipped: the server still starts, with the rest.
-    pub async fn load(store: &Store) -> Result<Reference, StartError> {
-        let read_error = |what: &'static str| {
-            move |e: crate::error::ApiError| {
-                StartError(format!(
-                    "Không đọc được {what} đã lưu / cannot read the stored {what}: {}",
-                    e.message_en
-                ))
-            }
-        };
+    pub async fn read(store: &Store) -> Result<Reference, ApiError> {
         let mut reference = Reference::carried();
 
         let mut lists = Vec::new();
-        for document in store.unit_lists().await.map_err(read_error("unit_lists"))? {
+        for document in store.unit_lists().await? {
             match UnitList::parse(&document.body) {
                 Ok(list) if list.id == document.id => lists.push((list, document)),
                 Ok(list) => tracing::error!(
@@ -127,11 +143,7 @@ impl Reference {
                 .insert(document.id.clone(), Provenance::stored(false, &document));
         }
 
-        for document in store
-            .sets(SetTable::CriteriaSets)
-            .await
-            .map_err(read_error("criteria_sets"))?
-        {
+        for document in store.sets(SetTable::CriteriaSets).await? {
             match CriteriaSet::from_json(&document.body) {
                 Ok(set) if set.id == document.id => reference.put_criteria_set(set, &document),
                 Ok(_) => {
@@ -144,11 +156,7 @@ impl Reference {
                 ),
             }
         }
-        for document in store
-            .sets(SetTable::TargetSets)
-            .await
-            .map_err(read_error("target_sets"))?
-        {
+        for document in store.sets(SetTable::TargetSets).await? {
             match TargetSet::from_json(&document.body) {
                 Ok(set) if set.id == document.id => reference.put_target_set(set, &document),
                 Ok(_) => {
@@ -339,42 +347,92 @@ pub struct TargetSetSummary {
     pub updated_at: Option<i64>,
 }
 
-/// The reference data in force, replaced whole by each change.
+/// The reference data in force, replaced whole by each change, with the version it was read at.
 pub struct LiveReference {
-    current: RwLock<Arc<Reference>>,
-    /// Held by a change from reading the version it starts from until it swaps in its result, so two
-    /// administrators' changes never start from the same version and one never undoes the other.
-    change: tokio::sync::Mutex<()>,
+    current: RwLock<(i64, Arc<Reference>)>,
+    /// Held while this process reloads the data or changes it: many requests that find the copy
+    /// stale at once reload it once, and a change never races a reload in this process. (Changes of
+    /// different processes are kept apart by the database: [`Store::begin_reference_change`].)
+    update: tokio::sync::Mutex<()>,
 }
 
 impl LiveReference {
-    pub fn new(reference: Reference) -> LiveReference {
+    pub fn new(version: i64, reference: Reference) -> LiveReference {
         LiveReference {
-            current: RwLock::new(Arc::new(reference)),
-            change: tokio::sync::Mutex::new(()),
+            current: RwLock::new((version, Arc::new(reference))),
+            update: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The version in force now. The lock is held only to clone the `Arc`, never across an await.
-    pub fn now(&self) -> Arc<Reference> {
-        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    /// The copy this process holds and its version, without asking the database. The lock is held
+    /// only to clone the `Arc`, never across an await.
+    fn held(&self) -> (i64, Arc<Reference>) {
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        (current.0, Arc::clone(&current.1))
     }
 
-    /// Starts a change: waits for any other change to finish, then hands out the version in force.
-    pub async fn begin_change(&self) -> Change<'_> {
-        let guard = self.change.lock().await;
-        Change {
-            base: self.now(),
-            live: self,
-            _guard: guard,
+    fn replace(&self, version: i64, reference: Arc<Reference>) {
+        // a poisoned lock only means a reader panicked while cloning an Arc: the value is whole
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = (version, reference);
+    }
+
+    /// The version in force now, in this process or any other on the same database: the copy held,
+    /// after one read of the stored version (see the module's notes), reloaded when they differ.
+    pub async fn now(&self, store: &Store) -> Result<Arc<Reference>, ApiError> {
+        let stored = store.reference_version().await?;
+        let (version, reference) = self.held();
+        if version == stored {
+            return Ok(reference);
+        }
+        let _update = self.update.lock().await;
+        // another request may have reloaded it while this one waited
+        let (version, reference) = self.held();
+        if version == stored {
+            return Ok(reference);
+        }
+        self.reload(store).await
+    }
+
+    /// Reads the stored data again; the caller holds `update`.
+    async fn reload(&self, store: &Store) -> Result<Arc<Reference>, ApiError> {
+        // The version before the data: data read afterwards is at least that new (each change is
+        // one commit), so a change landing in between is seen again at the next request, never lost.
+        let version = store.reference_version().await?;
+        let reference = Arc::new(Reference::read(store).await?);
+        tracing::info!(version, "reference data reloaded");
+        self.replace(version, Arc::clone(&reference));
+        Ok(reference)
+    }
+
+    /// Starts a change: waits for any other change, in this process or another, to finish, then
+    /// hands out the latest version to build on.
+    pub async fn begin_change(&self, store: &Store) -> Result<Change<'_>, ApiError> {
+        let guard = self.update.lock().await;
+        loop {
+            let (version, base) = self.held();
+            let write = store.begin_reference_change().await?;
+            if write.version() == version {
+                return Ok(Change {
+                    base,
+                    write,
+                    live: self,
+                    _guard: guard,
+                });
+            }
+            // another process changed the data: let go of the lock (a reload must not hold a
+            // writer's lock while it reads through other connections), reload, and take it again
+            drop(write);
+            self.reload(store).await?;
         }
     }
 }
 
-/// A change in progress: build the next version from [`Change::base`], store it, then
-/// [`Change::commit`]. Dropped without a commit, nothing changes.
+/// A change in progress: build the next version from [`Change::base`], store it through
+/// [`Change::write`], then [`Change::commit`]. Dropped without a commit, nothing changes, in the
+/// database or in memory.
 pub struct Change<'a> {
     base: Arc<Reference>,
+    write: ReferenceWrite,
     live: &'a LiveReference,
     _guard: tokio::sync::MutexGuard<'a, ()>,
 }
@@ -384,9 +442,16 @@ impl Change<'_> {
         &self.base
     }
 
-    /// Puts `next` in force for every request that starts from now on.
-    pub fn commit(self, next: Reference) {
-        // a poisoned lock only means a reader panicked while cloning an Arc: the value is whole
-        *self.live.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+    /// Where the change's rows are written; they are kept only by [`Change::commit`].
+    pub fn write(&mut self) -> &mut ReferenceWrite {
+        &mut self.write
+    }
+
+    /// Stores the change and puts `next` in force for every request that starts from now on, here
+    /// and (through the stored version) in every other process.
+    pub async fn commit(self, next: Reference) -> Result<(), ApiError> {
+        let version = self.write.commit().await?;
+        self.live.replace(version, Arc::new(next));
+        Ok(())
     }
 }

@@ -225,7 +225,11 @@ pub async fn seed_demo_households(state: &AppState) -> Result<usize, StartError>
     }
     let period = Period::parse(&current_year().to_string()).expect("a year is a period");
     let mut stored = 0;
-    let reference = state.reference.now();
+    let reference = state
+        .reference
+        .now(&state.store)
+        .await
+        .map_err(start_error("reading the reference data"))?;
     for (unit, household) in demo_households() {
         let record = Record {
             id: RecordId(uuid::Uuid::now_v7()),

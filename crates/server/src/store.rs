@@ -1,7 +1,7 @@
 //! The database: SQLite or PostgreSQL behind one `sqlx::AnyPool`, with the same SQL on both (`$n`
 //! placeholders, `ON CONFLICT … DO UPDATE`, text JSON columns). The only dialect difference in the
-//! queries is how a writer locks the revision counter; the schemas live in `migrations/sqlite` and
-//! `migrations/postgres`.
+//! queries is how a writer locks a counter (the revision, the reference data's version); the
+//! schemas live in `migrations/sqlite` and `migrations/postgres`.
 
 use std::path::Path;
 
@@ -764,39 +764,6 @@ impl Store {
             .collect()
     }
 
-    /// Stores an accepted list as uploaded and seeds its units into `org_units`, together. `false`
-    /// when a list of that id is already stored (another server took it a moment ago): nothing changes.
-    pub async fn insert_unit_list(
-        &self,
-        list: &UnitList,
-        text: &str,
-        by: &str,
-        at: i64,
-    ) -> Result<bool, ApiError> {
-        let db = ApiError::database;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let inserted = sqlx::query(
-            "INSERT INTO unit_lists (id, text, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(list.id.as_str())
-        .bind(text)
-        .bind(by)
-        .bind(at)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                tx.rollback().await.map_err(db)?;
-                return Ok(false);
-            }
-            Err(e) => return Err(db(e)),
-        }
-        write_units(&mut tx, list).await.map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(true)
-    }
-
     /// Every stored set of `table`, by id.
     pub async fn sets(&self, table: SetTable) -> Result<Vec<StoredDocument>, ApiError> {
         let rows = sqlx::query(&format!(
@@ -811,8 +778,82 @@ impl Store {
             .collect()
     }
 
+    /// The version of the reference data: one more with each change stored through
+    /// [`ReferenceWrite::commit`], whichever process made it.
+    pub async fn reference_version(&self) -> Result<i64, ApiError> {
+        sqlx::query_scalar("SELECT value FROM server_sequence WHERE name = 'reference_data'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(ApiError::database)
+    }
+
+    /// Starts a change of the reference data, holding the lock on its version until the change is
+    /// committed or dropped (rolled back): changes from every process are made one at a time, and
+    /// [`ReferenceWrite::version`] is the latest, so a change built on it overwrites nobody's.
+    pub async fn begin_reference_change(&self) -> Result<ReferenceWrite, ApiError> {
+        let db = ApiError::database;
+        // as in apply_mutation: SQLite's write lock now, or PostgreSQL's lock on the version row
+        let (mut tx, lock_version) = match self.backend {
+            Backend::Sqlite => (
+                self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
+                "SELECT value FROM server_sequence WHERE name = 'reference_data'",
+            ),
+            Backend::Postgres => (
+                self.pool.begin().await.map_err(db)?,
+                "SELECT value FROM server_sequence WHERE name = 'reference_data' FOR UPDATE",
+            ),
+        };
+        let version: i64 = sqlx::query_scalar(lock_version)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        Ok(ReferenceWrite { tx, version })
+    }
+}
+
+/// A change of the reference data in progress ([`Store::begin_reference_change`]): its writes, and
+/// the new version, become visible together at [`ReferenceWrite::commit`]; dropped, nothing is kept.
+pub struct ReferenceWrite {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    version: i64,
+}
+
+impl ReferenceWrite {
+    /// The version the change starts from: the latest, for as long as the change is held.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// Stores an accepted list as uploaded and seeds its units into `org_units`. `false` when a list
+    /// of that id is already stored: nothing is written, and the change must be dropped.
+    pub async fn insert_unit_list(
+        &mut self,
+        list: &UnitList,
+        text: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<bool, ApiError> {
+        let db = ApiError::database;
+        let inserted = sqlx::query(
+            "INSERT INTO unit_lists (id, text, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(list.id.as_str())
+        .bind(text)
+        .bind(by)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(false),
+            Err(e) => return Err(db(e)),
+        }
+        write_units(&mut self.tx, list).await.map_err(db)?;
+        Ok(true)
+    }
+
     /// Stores a set, replacing the stored one of the same id.
-    pub async fn put_set(&self, table: SetTable, set: &StoredDocument) -> Result<(), ApiError> {
+    pub async fn put_set(&mut self, table: SetTable, set: &StoredDocument) -> Result<(), ApiError> {
         sqlx::query(&format!(
             "INSERT INTO {} (id, json, updated_by, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE
@@ -823,10 +864,23 @@ impl Store {
         .bind(set.body.as_str())
         .bind(set.by.as_str())
         .bind(set.at)
-        .execute(&self.pool)
+        .execute(&mut *self.tx)
         .await
         .map_err(ApiError::database)?;
         Ok(())
+    }
+
+    /// Keeps the change: the writes and the next version, in one commit. Returns that version.
+    pub async fn commit(mut self) -> Result<i64, ApiError> {
+        let db = ApiError::database;
+        let next = self.version + 1;
+        sqlx::query("UPDATE server_sequence SET value = $1 WHERE name = 'reference_data'")
+            .bind(next)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db)?;
+        self.tx.commit().await.map_err(db)?;
+        Ok(next)
     }
 }
 

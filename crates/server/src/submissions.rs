@@ -356,7 +356,7 @@ pub async fn submit(
              submits the commune's report.",
         ));
     }
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     let new = NewSubmission::check(
         &reference.catalog,
         request.org_unit.as_deref(),
@@ -455,7 +455,7 @@ pub async fn list(
     };
     // always a list of communes, never "everything" (as pulls): the SQL cannot return a submission
     // outside the caller's unit
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     let scope = communes_within(&reference.catalog, &caller.user.org_unit)?;
     let submissions: Vec<SubmissionView> = state
         .store
@@ -542,7 +542,7 @@ async fn decide(
         .submission(id)
         .await?
         .ok_or_else(submission_not_found)?;
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     if !caller.covers(&reference.catalog, &current.org_unit) {
         return Err(out_of_scope(caller));
     }

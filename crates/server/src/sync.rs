@@ -56,11 +56,13 @@ pub async fn push(
             ),
         ));
     }
-    // One push at a time: the merge reads a record and the revision counter and writes both, and
-    // answers must follow the order in which the server applied mutations.
-    let _writer = state.push_lock.lock().await;
     // one version of the unit lists and criteria for the whole push, even if an upload lands midway
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
+    // One push at a time in this process, so its mutations are merged together rather than
+    // interleaved with another push's. Correctness does not rest on it: each mutation's transaction
+    // locks the revision counter in the database (Store::apply_mutation), which is what orders
+    // merges and revisions across several server processes on one database.
+    let _writer = state.push_lock.lock().await;
     let mut results = Vec::with_capacity(request.mutations.len());
     for mutation in &request.mutations {
         let result = state
@@ -200,7 +202,7 @@ pub async fn pull(
     let after = Revision::from_cursor(request.cursor.as_ref())?;
     // Always a list of communes, never "everything": the caller's scope, narrowed by the filter. The
     // SQL then cannot return a record outside the scope whatever the filter says.
-    let reference = state.reference.now();
+    let reference = state.reference.now(&state.store).await?;
     let catalog = &reference.catalog;
     let mut scope = communes_within(catalog, &caller.user.org_unit)?;
     if let Some(code) = &request.org_unit {

@@ -1,14 +1,16 @@
 //! The province administrator's reference data: a later unit list uploaded and used at once (accounts,
 //! pushes), refused lists that store nothing, criteria requirements and whole criteria and target sets,
-//! all kept across a restart; stored data that no longer fits is skipped at start, not fatal.
+//! all kept across a restart; stored data that no longer fits is skipped at start, not fatal. With two
+//! server processes on one database, a change through either is in force on both at once, and changes
+//! made through both at the same moment are all kept.
 
 mod common;
 
 use common::*;
 use serde_json::{json, Value};
 use sqlx::Connection;
-use thidua_domain::criteria::CriteriaSet;
-use thidua_domain::protocol::{Outcome, PushResponse};
+use thidua_domain::criteria::{CriteriaSet, ValueKind};
+use thidua_domain::protocol::{Outcome, PushRequest, PushResponse, PROTOCOL_VERSION};
 use thidua_domain::targets::TargetSet;
 use thidua_server::auth::Role;
 use thidua_server::Database;
@@ -643,4 +645,163 @@ async fn stored_data_that_no_longer_fits_is_skipped_at_start() {
     let set: CriteriaSet =
         serde_json::from_value(get("/api/criteria-sets/ntm-2021-2025").await).unwrap();
     assert_eq!(set, CriteriaSet::ntm_2021_2025());
+}
+
+#[tokio::test]
+async fn an_upload_through_one_server_is_in_force_on_another_at_once() {
+    let app = spawn_app().await;
+    // a second process on the same database, running (with its copy of the lists read) before the
+    // upload; sessions live in the database, so the administrator's token works on both
+    let other = app.another_server().await;
+    let on_other = |path: &str| format!("{}{path}", other.base);
+    let officer = json!({
+        "username": "xa.thunghiem",
+        "display_name": "Cán bộ xã mới",
+        "role": "commune_officer",
+        "org_unit": "90001",
+        "password": "a long enough password",
+    });
+    let response = app
+        .client
+        .post(on_other("/api/admin/users"))
+        .json(&officer)
+        .send()
+        .await
+        .unwrap();
+    let error = error_body(response, 422).await;
+    assert_eq!(error["fields"][0]["code"], "unknown_org_unit");
+
+    let response = app.upload_unit_list(None, &later_unit_list(LATER)).await;
+    assert_eq!(response.status(), 201);
+
+    // the second process, not restarted: the new commune's officer, their sign-in and first push
+    let response = app
+        .client
+        .post(on_other("/api/admin/users"))
+        .json(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let response = app
+        .anon
+        .post(on_other("/api/auth/login"))
+        .json(&json!({"username": "xa.thunghiem", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let device = new_device();
+    let push = PushRequest {
+        protocol: PROTOCOL_VERSION,
+        device,
+        mutations: vec![create(device, new_household("90001"))],
+    };
+    let response = app
+        .anon
+        .post(on_other("/api/sync/push"))
+        .bearer_auth(&token)
+        .json(&push)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: PushResponse = response.json().await.unwrap();
+    assert!(
+        matches!(answer.results[0].outcome, Outcome::Applied { .. }),
+        "{:?}",
+        answer.results[0].outcome
+    );
+    let lists: Value = app
+        .client
+        .get(on_other("/api/admin/unit-lists"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list_ids(&lists), ["sonla-2023", "sonla-2025-07", LATER]);
+
+    // and the other way round: a requirement set through the second is used by the first
+    let response = app
+        .client
+        .put(on_other(
+            "/api/admin/criteria-sets/ntm-2021-2025/requirements/1.1",
+        ))
+        .json(&json!({"requirement": {"equals": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let set: CriteriaSet =
+        serde_json::from_value(app.get_json("/api/criteria-sets/ntm-2021-2025").await).unwrap();
+    assert_eq!(
+        serde_json::to_value(&set.indicator("1.1").unwrap().requirement).unwrap(),
+        json!({"equals": true})
+    );
+}
+
+#[tokio::test]
+async fn changes_through_two_servers_at_the_same_moment_are_all_kept() {
+    let app = spawn_app().await;
+    let other = app.another_server().await;
+    // eight indicators without a requirement, each given one at the same moment, half through each
+    // server: every change stores the whole set, so one built on a stale copy would undo another
+    let carried = CriteriaSet::ntm_2021_2025();
+    let wanted: Vec<(String, Value)> = carried
+        .criteria
+        .iter()
+        .flat_map(|c| &c.indicators)
+        .filter(|i| i.requirement.is_none())
+        .take(8)
+        .map(|i| {
+            let requirement = match i.kind {
+                ValueKind::YesNo => json!({"equals": true}),
+                ValueKind::Percent => json!({"at_least": 90.0}),
+                ValueKind::Number => json!({"at_least": 1.0}),
+                ValueKind::Text => json!("provided"),
+            };
+            (i.code.clone(), requirement)
+        })
+        .collect();
+    assert_eq!(wanted.len(), 8);
+    let puts: Vec<_> = wanted
+        .iter()
+        .enumerate()
+        .map(|(n, (code, requirement))| {
+            let base = if n % 2 == 0 { &app.base } else { &other.base };
+            let url = format!("{base}/api/admin/criteria-sets/ntm-2021-2025/requirements/{code}");
+            let request = app
+                .client
+                .put(url)
+                .json(&json!({ "requirement": requirement }));
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    for put in puts {
+        assert_eq!(put.await.unwrap(), 200);
+    }
+    for base in [&app.base, &other.base] {
+        let set: CriteriaSet = app
+            .client
+            .get(format!("{base}/api/criteria-sets/ntm-2021-2025"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for (code, requirement) in &wanted {
+            assert_eq!(
+                &serde_json::to_value(&set.indicator(code).unwrap().requirement).unwrap(),
+                requirement,
+                "indicator {code} as {base} has it"
+            );
+        }
+    }
 }
