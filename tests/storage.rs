@@ -11,6 +11,7 @@ use thidua_domain::org::UnitCode;
 use thidua_domain::poverty::{Area, Household};
 use thidua_domain::protocol::{MutationResult, Outcome, Period};
 use thidua_domain::FieldError;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -502,4 +503,39 @@ async fn mutation_ids_keep_growing_across_a_reload_even_when_the_clock_was_set_b
         Some(entry.mutation.id.to_string())
     );
     store.close();
+}
+
+#[wasm_bindgen_test]
+async fn pushes_are_gzip_compressed_by_the_browser() {
+    let text = serde_json::to_string(&household("Lò Văn Nén", 1_000_000).to_fields())
+        .unwrap()
+        .repeat(40);
+    let gz = thidua_app::api::gzip(&text)
+        .await
+        .expect("Chromium has CompressionStream")
+        .to_vec();
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(
+        gz.len() * 5 < text.len(),
+        "{} bytes from {}",
+        gz.len(),
+        text.len()
+    );
+    // and it inflates back to the same text (DecompressionStream through a Response)
+    let inflated = js_sys::eval(
+        "(async (b) => new TextDecoder().decode(await new Response(new Blob([b]).stream()\
+         .pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()))",
+    )
+    .unwrap()
+    .dyn_into::<js_sys::Function>()
+    .unwrap()
+    .call1(
+        &wasm_bindgen::JsValue::NULL,
+        &js_sys::Uint8Array::from(gz.as_slice()),
+    )
+    .unwrap();
+    let inflated = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(inflated))
+        .await
+        .unwrap();
+    assert_eq!(inflated.as_string().unwrap(), text);
 }

@@ -14,7 +14,7 @@ use thidua_domain::protocol::{
     PROTOCOL_VERSION,
 };
 
-use crate::api::{post_json, ApiError};
+use crate::api::{post_json, post_json_compressed, ApiError};
 use crate::storage::{StorageError, Store, META_CURSOR};
 
 /// How long one request may take before it counts as no answer (2G is slow, not dead).
@@ -133,7 +133,8 @@ pub async fn sync_once(
             mutations: batch.to_vec(),
         };
         let response: PushResponse =
-            post_json("/api/sync/push", &request, Some(token), REQUEST_TIMEOUT_MS).await?;
+            post_json_compressed("/api/sync/push", &request, Some(token), REQUEST_TIMEOUT_MS)
+                .await?;
         status.online.set(true);
         store.apply_push(batch, &response.results).await?;
         sent += batch.len();
