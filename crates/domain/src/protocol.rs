@@ -14,6 +14,10 @@ use crate::FieldError;
 
 /// Bumped when a change would make an older peer misread a message.
 pub const PROTOCOL_VERSION: u16 = 1;
+/// The oldest protocol version the server still accepts. When the protocol changes, this stays one
+/// version behind for at least a release, so a tablet that has been offline across an update can
+/// still send what it holds before it takes the new app.
+pub const OLDEST_SUPPORTED_PROTOCOL: u16 = 1;
 /// Most mutations in one push; a device with more sends several batches.
 pub const MAX_PUSH_BATCH: usize = 200;
 /// Most records in one pull page.
@@ -388,4 +392,32 @@ pub struct PullResponse {
     pub records: Vec<Record>,
     pub next_cursor: Cursor,
     pub has_more: bool,
+}
+
+/// The `format` of an [`UnsyncedExport`] file.
+pub const UNSYNCED_EXPORT_FORMAT: &str = "thidua-unsynced";
+/// The version of that file format.
+pub const UNSYNCED_EXPORT_VERSION: u16 = 1;
+
+/// What "Xuất dữ liệu chưa đồng bộ" writes: every change the device has not had acknowledged (its
+/// outbox, refused ones included), for the province administrator to import on the server when the
+/// tablet will never reach it. Importing applies the mutations exactly as a push from that device by
+/// that user would, so importing twice, or after the device did sync after all, changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnsyncedExport {
+    /// Always [`UNSYNCED_EXPORT_FORMAT`].
+    pub format: String,
+    /// [`UNSYNCED_EXPORT_VERSION`] when written.
+    pub format_version: u16,
+    /// The protocol version the mutations follow.
+    pub protocol: u16,
+    pub device: DeviceId,
+    /// The account signed in on the device: the import writes with that account's scope.
+    pub user_id: String,
+    pub username: String,
+    pub org_unit: UnitCode,
+    /// The device's clock when exported (Unix ms): shown to the administrator, never used to order.
+    pub exported_at_ms: u64,
+    pub mutations: Vec<Mutation>,
 }
