@@ -4,8 +4,15 @@ const VERSION = '__VERSION__';
 const PRECACHE = __PRECACHE__;
 const CACHE = 'thidua-' + VERSION;
 
+// A new version downloads in the background and then WAITS: it takes over only when the user accepts
+// "Có phiên bản mới — Tải lại" (the page posts SKIP_WAITING) or when every tab of the app is closed,
+// so it never swaps the app's files under an open form.
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)));
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'SKIP_WAITING') self.skipWaiting();
 });
 
 self.addEventListener('activate', (event) => {

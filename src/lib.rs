@@ -5,6 +5,8 @@
 //! the same crate the server runs, so what the officer sees here is what the server accepts.
 
 pub mod api;
+pub mod browser;
+pub mod export;
 pub mod components;
 pub mod households;
 pub mod i18n;
@@ -51,7 +53,6 @@ pub fn services() -> Rc<Services> {
 pub fn start() {
     console_error_panic_hook_lite();
     leptos::mount::mount_to_body(App);
-    register_service_worker();
 }
 
 #[derive(Clone, PartialEq)]
@@ -76,6 +77,11 @@ fn App() -> impl IntoView {
     let user = RwSignal::new(None::<session::User>);
     provide_context(CurrentUser(user));
     let startup = RwSignal::new(Startup::Opening);
+    let worker = browser::service_worker::use_service_worker();
+    provide_context(worker);
+    let storage_manager = browser::storage_manager::use_storage_manager();
+    provide_context(storage_manager);
+    provide_context(components::device_panel::OpenForms(RwSignal::new(0)));
     // the sign-in form over the app, when the server asked for a new sign-in
     let relogin = RwSignal::new(false);
 
@@ -110,6 +116,8 @@ fn App() -> impl IntoView {
                     }))
                 });
                 startup.set(Startup::Ready);
+                // signed in and holding data: now ask the browser to keep it
+                storage_manager.request_persistence();
             }
             Err(e) => startup.set(Startup::Failed(e.message_vi())),
         }
@@ -154,6 +162,7 @@ fn App() -> impl IntoView {
                 </button>
             </div>
         </header>
+        <components::device_panel::UpdateBanner/>
         {move || match startup.get() {
             Startup::Opening => view! { <p class="notice">"Đang mở dữ liệu trên máy…"</p> }.into_any(),
             Startup::SignIn => view! { <components::login::Login relogin=false on_done=Callback::new(|_| reload())/> }.into_any(),
@@ -169,6 +178,7 @@ fn App() -> impl IntoView {
                     <components::login::Login relogin=true on_done=Callback::new(move |_| relogin.set(false))/>
                 </Show>
                 <pages::Main/>
+                <components::device_panel::DevicePanel/>
             }.into_any(),
         }}
     }
@@ -193,12 +203,4 @@ fn console_error_panic_hook_lite() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&info.to_string().into());
     }));
-}
-
-/// The service worker keeps the app's files so the app starts with no network.
-fn register_service_worker() {
-    if let Some(window) = web_sys::window() {
-        let container = window.navigator().service_worker();
-        let _ = container.register("/sw.js");
-    }
 }

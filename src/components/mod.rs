@@ -1,4 +1,5 @@
 pub mod conflicts;
+pub mod device_panel;
 pub mod household_form;
 pub mod login;
 pub mod submission;

@@ -28,7 +28,17 @@ const BY_UNIT: &str = "by_unit";
 pub struct StorageError(pub String);
 
 impl StorageError {
+    /// The browser refused the write for lack of space.
+    pub fn is_quota(&self) -> bool {
+        self.0.contains("QuotaExceeded") || self.0.to_ascii_lowercase().contains("quota")
+    }
+
     pub fn message_vi(&self) -> String {
+        if self.is_quota() {
+            return "Bộ nhớ dành cho ứng dụng trên máy đã đầy nên thay đổi này CHƯA được lưu. Mọi thứ đã lưu trước đó vẫn còn. \
+                    Hãy đồng bộ ngay; nếu không có mạng, hãy «Xuất dữ liệu chưa đồng bộ» (mục «Dữ liệu trên máy này») và xóa bớt ảnh, ứng dụng khác trên máy."
+                .into();
+        }
         format!(
             "Không ghi được vào bộ nhớ của máy ({}). Dữ liệu đã lưu trước đó vẫn còn; hãy thử lại.",
             self.0

@@ -1,0 +1,4 @@
+//! One browser capability per module, each an options-free `use_…` returning its state.
+
+pub mod service_worker;
+pub mod storage_manager;
