@@ -140,21 +140,44 @@ impl ApiError {
         )
     }
 
+    /// A device speaks a sync protocol version the server does not read ([`crate::sync`] accepts
+    /// `OLDEST_SUPPORTED_PROTOCOL..=PROTOCOL_VERSION`). Which side is behind decides what the person
+    /// can do: an app newer than the server waits for the administrator to update the server; an app
+    /// older than the oldest version still read must be updated, by reloading it while online. Either
+    /// way nothing is lost: the device keeps what it has not sent.
     pub fn protocol_version(got: u16) -> ApiError {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "protocol_version",
-            format!(
-                "Ứng dụng dùng giao thức đồng bộ phiên bản {got}, máy chủ dùng phiên bản {}. \
-                 Hãy tải lại trang để cập nhật ứng dụng; dữ liệu chưa gửi vẫn được giữ trên máy.",
-                thidua_domain::protocol::PROTOCOL_VERSION
-            ),
-            format!(
-                "The app speaks sync protocol version {got}, the server speaks version {}. \
-                 Reload the page to update the app; unsent data stays on the device.",
-                thidua_domain::protocol::PROTOCOL_VERSION
-            ),
-        )
+        use thidua_domain::protocol::{OLDEST_SUPPORTED_PROTOCOL, PROTOCOL_VERSION};
+        if got > PROTOCOL_VERSION {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "server_outdated",
+                format!(
+                    "Máy chủ cũ hơn ứng dụng: ứng dụng dùng giao thức đồng bộ phiên bản {got}, máy chủ \
+                     chỉ hiểu đến phiên bản {PROTOCOL_VERSION}. Hãy báo người quản trị cập nhật máy \
+                     chủ; dữ liệu chưa gửi vẫn được giữ trên máy và sẽ gửi được khi máy chủ đã cập nhật."
+                ),
+                format!(
+                    "The server is older than the app: the app speaks sync protocol version {got}, the \
+                     server only up to version {PROTOCOL_VERSION}. Ask the administrator to update the \
+                     server; unsent data stays on the device and is sent once the server is updated."
+                ),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "app_outdated",
+                format!(
+                    "Ứng dụng trên máy này đã quá cũ: nó dùng giao thức đồng bộ phiên bản {got}, máy \
+                     chủ chỉ còn nhận từ phiên bản {OLDEST_SUPPORTED_PROTOCOL} đến {PROTOCOL_VERSION}. \
+                     Hãy tải lại ứng dụng khi có mạng để cập nhật; dữ liệu chưa gửi vẫn được giữ trên máy."
+                ),
+                format!(
+                    "The app on this device is too old: it speaks sync protocol version {got}, the \
+                     server accepts only versions {OLDEST_SUPPORTED_PROTOCOL} to {PROTOCOL_VERSION}. \
+                     Reload the app while online to update it; unsent data stays on the device."
+                ),
+            )
+        }
     }
 
     /// A database failure: the detail goes to the log (it may name tables or values), not to the device.

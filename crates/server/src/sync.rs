@@ -7,7 +7,7 @@ use axum::{Extension, Json};
 use thidua_domain::org::{Level, OrgCatalog, UnitCode};
 use thidua_domain::protocol::{
     Cursor, Mutation, MutationResult, Outcome, PullRequest, PullResponse, PushRequest,
-    PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH, PROTOCOL_VERSION,
+    PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH, OLDEST_SUPPORTED_PROTOCOL, PROTOCOL_VERSION,
 };
 use thidua_domain::FieldError;
 
@@ -240,8 +240,16 @@ pub async fn pull(
     }))
 }
 
+/// True for the protocol versions this server reads: the current one, and the older ones it still
+/// accepts so a tablet offline across an update can send what it holds before it takes the new app.
+/// (The messages of every version in the range have the same shape today; a version that changes them
+/// must be read and answered in the device's own version here.)
+pub(crate) fn protocol_supported(version: u16) -> bool {
+    (OLDEST_SUPPORTED_PROTOCOL..=PROTOCOL_VERSION).contains(&version)
+}
+
 fn check_protocol(version: u16) -> Result<(), ApiError> {
-    if version == PROTOCOL_VERSION {
+    if protocol_supported(version) {
         Ok(())
     } else {
         Err(ApiError::protocol_version(version))

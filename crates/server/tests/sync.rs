@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use common::*;
 use serde_json::{json, Value};
 use thidua_domain::org::OrgCatalog;
-use thidua_domain::protocol::{Outcome, RecordId, MAX_PUSH_BATCH, PROTOCOL_VERSION};
+use thidua_domain::protocol::{
+    Outcome, PushResponse, RecordId, MAX_PUSH_BATCH, OLDEST_SUPPORTED_PROTOCOL, PROTOCOL_VERSION,
+};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -293,18 +295,14 @@ async fn request_problems_are_json_errors() {
     let app = spawn_app().await;
     let device = new_device();
 
-    // wrong protocol version
+    // protocol versions outside the range: see protocol_versions_outside_the_range_are_refused
     let response = app
         .post_json(
             "/api/sync/push",
             &json!({"protocol": 99, "device": device, "mutations": []}),
         )
         .await;
-    assert_eq!(error_body(response, 400).await["code"], "protocol_version");
-    let response = app
-        .post_json("/api/sync/pull", &json!({"protocol": 2, "limit": 10}))
-        .await;
-    assert_eq!(error_body(response, 400).await["code"], "protocol_version");
+    assert_eq!(error_body(response, 400).await["code"], "server_outdated");
 
     // too many mutations in one push
     let many: Vec<_> = (0..=MAX_PUSH_BATCH)
@@ -413,6 +411,90 @@ async fn request_problems_are_json_errors() {
     );
 
     assert!(app.pull_all().await.is_empty());
+}
+
+/// A version below every supported one: `OLDEST_SUPPORTED_PROTOCOL - 1`, which is 0 while the oldest
+/// is 1 (no version 0 was ever made, so it is below the range all the same).
+const TOO_OLD: u16 = OLDEST_SUPPORTED_PROTOCOL.saturating_sub(1);
+const _: () = assert!(TOO_OLD < OLDEST_SUPPORTED_PROTOCOL);
+
+#[tokio::test]
+async fn a_push_in_the_oldest_supported_protocol_is_applied() {
+    let app = spawn_app().await;
+    let device = new_device();
+    let m = create(device, new_household("03646"));
+    let response = app
+        .post_json(
+            "/api/sync/push",
+            &json!({"protocol": OLDEST_SUPPORTED_PROTOCOL, "device": device, "mutations": [m]}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let answer: PushResponse = response.json().await.unwrap();
+    assert_eq!(answer.results[0].outcome, Outcome::Applied { revision: 1 });
+    let records = app.pull_all().await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].id, m.record.id);
+    // and a pull in it too
+    let response = app
+        .post_json(
+            "/api/sync/pull",
+            &json!({"protocol": OLDEST_SUPPORTED_PROTOCOL, "limit": 10}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page["records"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn protocol_versions_outside_the_range_are_refused() {
+    let app = spawn_app().await;
+    let device = new_device();
+    let before = app.row_counts().await;
+    for (version, code, says_vi, says_en) in [
+        // an app newer than the server: the server must be updated, the app cannot help it
+        (
+            PROTOCOL_VERSION + 1,
+            "server_outdated",
+            "cập nhật máy chủ",
+            "update the server",
+        ),
+        // an app older than the server still reads: it must be updated, and loses nothing
+        (
+            TOO_OLD,
+            "app_outdated",
+            "tải lại ứng dụng",
+            "Reload the app",
+        ),
+    ] {
+        let m = create(device, new_household("03646"));
+        let response = app
+            .post_json(
+                "/api/sync/push",
+                &json!({"protocol": version, "device": device, "mutations": [m]}),
+            )
+            .await;
+        let error = error_body(response, 400).await;
+        assert_eq!(error["code"], code, "push {version}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(says_vi), "push {version}: {message}");
+        assert!(message.contains("vẫn được giữ trên máy"), "{message}");
+        let message_en = error["message_en"].as_str().unwrap();
+        assert!(message_en.contains(says_en), "push {version}: {message_en}");
+
+        let response = app
+            .post_json("/api/sync/pull", &json!({"protocol": version, "limit": 10}))
+            .await;
+        assert_eq!(
+            error_body(response, 400).await["code"],
+            code,
+            "pull {version}"
+        );
+    }
+    assert_eq!(app.row_counts().await, before, "nothing stored");
+    assert!(app.pull_all().await.is_empty());
+    assert_eq!(app.latest_revision().await, 0);
 }
 
 #[tokio::test]
