@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use thidua_domain::org::{Level, OrgCatalog, UnitCode};
 use thidua_domain::protocol::{
-    Cursor, Mutation, MutationResult, Outcome, PullRequest, PullResponse, PushRequest,
+    Cursor, DeviceId, Mutation, MutationResult, Outcome, PullRequest, PullResponse, PushRequest,
     PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH, OLDEST_SUPPORTED_PROTOCOL, PROTOCOL_VERSION,
 };
 use thidua_domain::FieldError;
 
-use crate::auth::{Caller, Role};
+use crate::auth::{covers, Caller, Role, User};
 use crate::error::{ApiError, ApiJson};
 use crate::reference::Reference;
 use crate::AppState;
@@ -38,11 +38,7 @@ pub async fn push(
     }
     // The merge trusts each mutation's device ("the same device is never in conflict with itself"),
     // so a push may only carry the pushing device's own mutations.
-    if let Some(other) = request
-        .mutations
-        .iter()
-        .find(|m| m.device != request.device)
-    {
+    if let Some(other) = foreign_mutation(request.device, &request.mutations) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "device_mismatch",
@@ -58,26 +54,7 @@ pub async fn push(
     }
     // one version of the unit lists and criteria for the whole push, even if an upload lands midway
     let reference = state.reference.now(&state.store).await?;
-    // One push at a time in this process, so its mutations are merged together rather than
-    // interleaved with another push's. Correctness does not rest on it: each mutation's transaction
-    // locks the revision counter in the database (Store::apply_mutation), which is what orders
-    // merges and revisions across several server processes on one database.
-    let _writer = state.push_lock.lock().await;
-    let mut results = Vec::with_capacity(request.mutations.len());
-    for mutation in &request.mutations {
-        let result = state
-            .store
-            .apply_mutation(mutation, |m| {
-                let refused = scope_errors(&reference.catalog, &caller, m);
-                if refused.is_empty() {
-                    check_mutation(&reference, m)
-                } else {
-                    refused
-                }
-            })
-            .await?;
-        results.push(visible_result(&reference.catalog, &caller, result));
-    }
+    let results = apply_batch(&state, &reference, &caller.user, &request.mutations).await?;
     tracing::info!(
         user = %caller.user.id,
         role = caller.user.role.as_str(),
@@ -94,12 +71,52 @@ pub async fn push(
     }))
 }
 
-/// Why this caller may not write this mutation's record: supervisors write nothing, a commune officer
+/// The first mutation that names another device than `device`, if any.
+pub(crate) fn foreign_mutation(device: DeviceId, mutations: &[Mutation]) -> Option<&Mutation> {
+    mutations.iter().find(|m| m.device != device)
+}
+
+/// Applies one batch (at most [`MAX_PUSH_BATCH`] mutations, all of one device) exactly as a push by
+/// `writer` does: each mutation checked against the writer's role and unit, then the data set's rules,
+/// merged, and answered; a mutation id seen before gets its stored answer. The push and the import of
+/// an unsynced export both come through here, so a file imported for a lost tablet is held to the
+/// same rules as the tablet's own push, with its account's scope.
+pub(crate) async fn apply_batch(
+    state: &AppState,
+    reference: &Reference,
+    writer: &User,
+    mutations: &[Mutation],
+) -> Result<Vec<MutationResult>, ApiError> {
+    debug_assert!(mutations.len() <= MAX_PUSH_BATCH);
+    // One batch at a time in this process, so its mutations are merged together rather than
+    // interleaved with another batch's. Correctness does not rest on it: each mutation's transaction
+    // locks the revision counter in the database (Store::apply_mutation), which is what orders
+    // merges and revisions across several server processes on one database.
+    let _writer = state.push_lock.lock().await;
+    let mut results = Vec::with_capacity(mutations.len());
+    for mutation in mutations {
+        let result = state
+            .store
+            .apply_mutation(mutation, |m| {
+                let refused = scope_errors(&reference.catalog, writer, m);
+                if refused.is_empty() {
+                    check_mutation(reference, m)
+                } else {
+                    refused
+                }
+            })
+            .await?;
+        results.push(visible_result(&reference.catalog, writer, result));
+    }
+    Ok(results)
+}
+
+/// Why this writer may not write this mutation's record: supervisors write nothing, a commune officer
 /// only their commune's records. (An existing record keeps its unit — the merge refuses a move — so
 /// checking the unit the mutation names covers the stored record too.)
-fn scope_errors(catalog: &OrgCatalog, caller: &Caller, mutation: &Mutation) -> Vec<FieldError> {
+fn scope_errors(catalog: &OrgCatalog, writer: &User, mutation: &Mutation) -> Vec<FieldError> {
     let unit = &mutation.record.org_unit;
-    match caller.user.role {
+    match writer.role {
         Role::DistrictSupervisor => vec![FieldError::new(
             "role",
             "read_only_role",
@@ -110,29 +127,29 @@ fn scope_errors(catalog: &OrgCatalog, caller: &Caller, mutation: &Mutation) -> V
              was not stored; the commune officer should enter it."
                 .into(),
         )],
-        Role::CommuneOfficer if !caller.covers(catalog, unit) => vec![FieldError::new(
+        Role::CommuneOfficer if !covers(catalog, &writer.org_unit, unit) => vec![FieldError::new(
             "org_unit",
             "out_of_scope",
             format!(
                 "Tài khoản của bạn chỉ được ghi dữ liệu của đơn vị {}; bản ghi này thuộc đơn vị {unit}. \
                  Thay đổi không được lưu; hãy chọn đúng xã của bạn hoặc để cán bộ xã đó nhập.",
-                caller.user.org_unit
+                writer.org_unit
             ),
             format!(
                 "Your account writes only records of unit {}; this record belongs to unit {unit}. \
                  The change was not stored; choose your own commune, or let that commune's officer enter it.",
-                caller.user.org_unit
+                writer.org_unit
             ),
         )],
         Role::CommuneOfficer | Role::ProvinceAdmin => Vec::new(),
     }
 }
 
-/// A push answer never carries a record the caller may not read. Only a resent mutation id can meet
+/// A push answer never carries a record the writer may not read. Only a resent mutation id can meet
 /// this (its stored answer names the record of whoever sent it first); it is answered as refused.
-fn visible_result(catalog: &OrgCatalog, caller: &Caller, result: MutationResult) -> MutationResult {
+fn visible_result(catalog: &OrgCatalog, writer: &User, result: MutationResult) -> MutationResult {
     match &result.record {
-        Some(record) if !caller.covers(catalog, &record.org_unit) => MutationResult {
+        Some(record) if !covers(catalog, &writer.org_unit, &record.org_unit) => MutationResult {
             mutation: result.mutation,
             outcome: Outcome::Rejected {
                 errors: vec![FieldError::new(
@@ -141,12 +158,12 @@ fn visible_result(catalog: &OrgCatalog, caller: &Caller, result: MutationResult)
                     format!(
                         "Bản ghi này thuộc đơn vị {} nằm ngoài phạm vi tài khoản của bạn ({}); \
                          thay đổi không được lưu.",
-                        record.org_unit, caller.user.org_unit
+                        record.org_unit, writer.org_unit
                     ),
                     format!(
                         "This record belongs to unit {}, outside your account's scope ({}); the change \
                          was not stored.",
-                        record.org_unit, caller.user.org_unit
+                        record.org_unit, writer.org_unit
                     ),
                 )],
             },
