@@ -125,8 +125,9 @@ async fn body_text(request: Request, upload: Upload) -> Result<String, ApiError>
             en,
         ));
     }
+    let limit = crate::encoding::BodyLimit::of(&request);
     let bytes = Bytes::from_request(request, &()).await.map_err(|rejection| {
-        ApiError::body_failure(&rejection).unwrap_or_else(|| {
+        ApiError::body_failure(&rejection, limit).unwrap_or_else(|| {
             ApiError::new(
                 rejection.status(),
                 "bad_body",

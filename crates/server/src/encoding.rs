@@ -8,9 +8,10 @@
 //! only and nothing is compressed twice.
 //!
 //! Requests: the app sends push bodies gzip-compressed with `Content-Encoding: gzip`. tower-http's
-//! `RequestDecompressionLayer` inflates them as the handler reads, so the 1 MiB body limit
-//! ([`crate::API_BODY_LIMIT`], applied by the handler's extractor) counts the inflated bytes, and a
-//! small body that inflates past it (a "gzip bomb") is cut off there with a 413. Around it:
+//! `RequestDecompressionLayer` inflates them as the handler reads, so the body limit (1 MiB,
+//! [`crate::API_BODY_LIMIT`], applied by the handler's extractor) counts the inflated bytes, and a
+//! small body that inflates past it (a "gzip bomb") is cut off there with a 413. Each group of routes
+//! gets the whole stack below with its own [`BodyLimit`] (`read_bodies` in lib.rs). Around it:
 //! - [`check_request_encoding`], before it: refuses a coding the server does not read (415, in the
 //!   API's JSON, where tower-http would answer with an empty body), and limits the compressed bytes
 //!   too, since a stream of empty deflate blocks inflates to nothing and would otherwise be read for
@@ -24,7 +25,7 @@
 //! an attacker cannot have secrets and their own text compressed together into one answer.
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -34,6 +35,22 @@ use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::error::ApiError;
 use crate::API_BODY_LIMIT;
+
+/// The most bytes a group of routes reads from a request body, compressed as sent and again once
+/// inflated. [`check_request_encoding`] takes it as its state and leaves it in the request, so the
+/// extractors' 413 names the limit of the route that refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit(pub usize);
+
+impl BodyLimit {
+    /// The limit of the routes `request` goes to ([`API_BODY_LIMIT`] where none was set).
+    pub fn of<B>(request: &axum::http::Request<B>) -> usize {
+        request
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(API_BODY_LIMIT, |limit| limit.0)
+    }
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -51,7 +68,7 @@ pub fn inflate_requests() -> RequestDecompressionLayer {
 /// finds it anywhere in the chain of errors the body's layers wrap around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {
-    /// More than [`API_BODY_LIMIT`] compressed bytes.
+    /// More compressed bytes than the route's [`BodyLimit`].
     TooLarge,
     /// Marked `Content-Encoding: gzip`, but the bytes are not gzip, or stop in the middle of it.
     NotGzip,
@@ -109,9 +126,15 @@ fn request_coding(headers: &HeaderMap) -> Coding {
 struct Gzipped;
 
 /// Before the decompression layer: a 415 for a coding the server does not read, a 413 for a
-/// compressed body over the limit, and the header normalised to the exact `gzip` tower-http matches
+/// compressed body over `limit`, and the header normalised to the exact `gzip` tower-http matches
 /// (it compares bytes, so `GZIP` would otherwise be its own empty 415).
-pub async fn check_request_encoding(mut request: Request, next: Next) -> Response {
+pub async fn check_request_encoding(
+    State(limit): State<BodyLimit>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(limit);
+    let BodyLimit(limit) = limit;
     match request_coding(request.headers()) {
         Coding::Unsupported(named) => return ApiError::unsupported_encoding(&named).into_response(),
         Coding::Identity => {
@@ -124,23 +147,21 @@ pub async fn check_request_encoding(mut request: Request, next: Next) -> Respons
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
             // refused before a byte is read, as the handler's limit does for a plain body
-            if declared.is_some_and(|length| length > API_BODY_LIMIT as u64) {
-                return ApiError::body_too_large().into_response();
+            if declared.is_some_and(|length| length > limit as u64) {
+                return ApiError::body_too_large(limit).into_response();
             }
             let headers = request.headers_mut();
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             request.extensions_mut().insert(Gzipped);
             // a chunked body has no length to check: count its compressed bytes as they come
             request = request.map(|body| {
-                Body::new(
-                    Limited::new(body, API_BODY_LIMIT).map_err(|error: BoxError| {
-                        if error.is::<LengthLimitError>() {
-                            Box::new(BodyError::TooLarge) as BoxError
-                        } else {
-                            error
-                        }
-                    }),
-                )
+                Body::new(Limited::new(body, limit).map_err(|error: BoxError| {
+                    if error.is::<LengthLimitError>() {
+                        Box::new(BodyError::TooLarge) as BoxError
+                    } else {
+                        error
+                    }
+                }))
             });
         }
     }

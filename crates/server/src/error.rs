@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use thidua_domain::FieldError;
 
-use crate::encoding::BodyError;
+use crate::encoding::{BodyError, BodyLimit};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -223,9 +223,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> ApiError {
-        if let Some(error) = ApiError::body_failure(&rejection) {
+impl ApiError {
+    /// A JSON body the extractor refused, read on a route whose body limit is `limit` bytes.
+    pub fn json_rejection(rejection: JsonRejection, limit: usize) -> ApiError {
+        if let Some(error) = ApiError::body_failure(&rejection, limit) {
             return error;
         }
         // body_text() carries serde's own words (line, column, the unknown field's name): the person
@@ -237,12 +238,7 @@ impl From<JsonRejection> for ApiError {
             .split_once(": ")
             .map_or(text.as_str(), |(_, serde)| serde);
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "content_type",
-                "Yêu cầu phải gửi dữ liệu JSON với tiêu đề «Content-Type: application/json».",
-                "Send the request as JSON with the header «Content-Type: application/json».",
-            ),
+            JsonRejection::MissingJsonContentType(_) => ApiError::not_json(),
             JsonRejection::JsonSyntaxError(_) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed_json",
@@ -263,13 +259,14 @@ impl From<JsonRejection> for ApiError {
             ),
         }
     }
-}
 
-impl ApiError {
-    /// A body read that failed for a reason the device can act on: over the limit (as sent, or once
-    /// inflated), or marked gzip without being gzip. `None` for anything else (a dropped connection),
-    /// which each caller words itself.
-    pub fn body_failure(rejection: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    /// A body read that failed for a reason the device can act on: over the route's `limit` (as sent,
+    /// or once inflated), or marked gzip without being gzip. `None` for anything else (a dropped
+    /// connection), which each caller words itself.
+    pub fn body_failure(
+        rejection: &(dyn std::error::Error + 'static),
+        limit: usize,
+    ) -> Option<ApiError> {
         // axum recognises its own limit (a plain body, or a gzip body once inflated) and says 413;
         // the errors of the gzip layers lie deeper than it looks, so they are searched for
         let too_large = rejection
@@ -279,12 +276,22 @@ impl ApiError {
                 .downcast_ref::<axum::extract::rejection::BytesRejection>()
                 .is_some_and(|r| r.status() == StatusCode::PAYLOAD_TOO_LARGE);
         if too_large {
-            return Some(ApiError::body_too_large());
+            return Some(ApiError::body_too_large(limit));
         }
         match crate::encoding::find_body_error(rejection)? {
-            BodyError::TooLarge => Some(ApiError::body_too_large()),
+            BodyError::TooLarge => Some(ApiError::body_too_large(limit)),
             BodyError::NotGzip => Some(ApiError::not_gzip()),
         }
+    }
+
+    /// A body that should be JSON came without `Content-Type: application/json`.
+    pub fn not_json() -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "Yêu cầu phải gửi dữ liệu JSON với tiêu đề «Content-Type: application/json».",
+            "Send the request as JSON with the header «Content-Type: application/json».",
+        )
     }
 
     /// `Content-Encoding: gzip` on bytes that are not gzip (or stop in the middle of it).
@@ -319,18 +326,16 @@ impl ApiError {
         .with_header(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"))
     }
 
-    pub fn body_too_large() -> ApiError {
+    /// A body over `limit` bytes: 1 MiB on most routes, more where a route reads larger files.
+    pub fn body_too_large(limit: usize) -> ApiError {
+        let mib = limit / (1024 * 1024);
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!(
-                "Dữ liệu gửi một lần quá lớn (tối đa {} MiB). Hãy gửi thành nhiều đợt nhỏ hơn.",
-                crate::API_BODY_LIMIT / (1024 * 1024)
+                "Dữ liệu gửi một lần quá lớn (tối đa {mib} MiB). Hãy gửi thành nhiều đợt nhỏ hơn."
             ),
-            format!(
-                "The request is too large (at most {} MiB). Send it in smaller batches.",
-                crate::API_BODY_LIMIT / (1024 * 1024)
-            ),
+            format!("The request is too large (at most {mib} MiB). Send it in smaller batches."),
         )
     }
 }
@@ -346,7 +351,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        let limit = BodyLimit::of(&req);
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state)
+            .await
+            .map_err(|rejection| ApiError::json_rejection(rejection, limit))?;
         Ok(ApiJson(value))
     }
 }

@@ -148,13 +148,8 @@ fn router(state: AppState, config: &Config) -> Router {
         .route("/auth/login", post(accounts::login))
         .merge(protected)
         .fallback(|| async { ApiError::not_found() })
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        // the limit is enforced where a handler reads the body, inside the decompression: it counts
-        // inflated bytes (see `encoding`)
-        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
-        .layer(middleware::from_fn(encoding::mark_decoding_errors))
-        .layer(encoding::inflate_requests())
-        .layer(middleware::from_fn(encoding::check_request_encoding))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
+    let api = read_bodies(api, API_BODY_LIMIT)
         // on /api only: the app's files come precompressed from the dist folder
         .layer(encoding::compress_answers())
         .with_state(state);
@@ -175,6 +170,20 @@ fn router(state: AppState, config: &Config) -> Router {
         .layer(middleware::from_fn_with_state(
             security::Headers::for_dist(&config.dist_dir),
             security::add_headers,
+        ))
+}
+
+/// Puts the request-body layers on every route of `routes`, reading at most `limit` bytes. The limit
+/// is enforced where a handler reads the body, inside the decompression, so it counts inflated bytes;
+/// [`encoding::check_request_encoding`] holds the compressed bytes to it as well (see [`encoding`]).
+fn read_bodies(routes: Router<AppState>, limit: usize) -> Router<AppState> {
+    routes
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(encoding::mark_decoding_errors))
+        .layer(encoding::inflate_requests())
+        .layer(middleware::from_fn_with_state(
+            encoding::BodyLimit(limit),
+            encoding::check_request_encoding,
         ))
 }
 
