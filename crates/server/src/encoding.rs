@@ -9,7 +9,8 @@
 //!
 //! Requests: the app sends push bodies gzip-compressed with `Content-Encoding: gzip`. tower-http's
 //! `RequestDecompressionLayer` inflates them as the handler reads, so the body limit (1 MiB,
-//! [`crate::API_BODY_LIMIT`], applied by the handler's extractor) counts the inflated bytes, and a
+//! [`crate::API_BODY_LIMIT`]; 32 MiB on the one route that reads a tablet's exported outbox,
+//! [`crate::IMPORT_BODY_LIMIT`]; applied by the handler's extractor) counts the inflated bytes, and a
 //! small body that inflates past it (a "gzip bomb") is cut off there with a 413. Each group of routes
 //! gets the whole stack below with its own [`BodyLimit`] (`read_bodies` in lib.rs). Around it:
 //! - [`check_request_encoding`], before it: refuses a coding the server does not read (415, in the

@@ -1,9 +1,11 @@
-//! The one error type of the API, and the JSON extractor that turns bad requests into it.
+//! The one error type of the API, and the JSON extractors ([`ApiJson`], [`JsonBody`]) that turn bad
+//! requests into it.
 //!
 //! Every failure a device or a person can meet is answered as
 //! `{"error":{"code":"…","message":"<Vietnamese: what happened and what to do>","message_en":"…","fields":[…]}}`
 //! with a 4xx/5xx status, so the app can show the message as is and programs can branch on `code`.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
@@ -356,5 +358,55 @@ where
             .await
             .map_err(|rejection| ApiError::json_rejection(rejection, limit))?;
         Ok(ApiJson(value))
+    }
+}
+
+/// A JSON body read as [`ApiJson`] reads one (content type, size limit, gzip), but not parsed yet: for
+/// a handler that looks at part of it before reading it whole, as the import of an unsynced export
+/// reads what kind of file it is before its contents.
+pub struct JsonBody {
+    bytes: Bytes,
+    limit: usize,
+}
+
+impl JsonBody {
+    pub async fn read(request: Request) -> Result<JsonBody, ApiError> {
+        // axum's rule for a JSON content type: application/json, or an application/…+json type
+        let media_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let is_json = media_type.is_some_and(|t| {
+            t == "application/json" || (t.starts_with("application/") && t.ends_with("+json"))
+        });
+        if !is_json {
+            return Err(ApiError::not_json());
+        }
+        let limit = BodyLimit::of(&request);
+        let bytes = Bytes::from_request(request, &()).await.map_err(|rejection| {
+            ApiError::body_failure(&rejection, limit).unwrap_or_else(|| {
+                ApiError::new(
+                    rejection.status(),
+                    "bad_body",
+                    "Không đọc được dữ liệu gửi lên (có thể kết nối bị ngắt giữa chừng). Hãy gửi lại.",
+                    "The request body could not be read (the connection may have dropped). Send it again.",
+                )
+            })
+        })?;
+        Ok(JsonBody { bytes, limit })
+    }
+
+    /// The body as `T`, refused exactly as [`ApiJson`] refuses it.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        axum::Json::<T>::from_bytes(&self.bytes)
+            .map(|axum::Json(value)| value)
+            .map_err(|rejection| ApiError::json_rejection(rejection, self.limit))
     }
 }

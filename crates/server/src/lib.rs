@@ -20,11 +20,15 @@
 //!   `PUT /api/admin/criteria-sets/{id}`, `PUT /api/admin/criteria-sets/{id}/requirements/{code}`,
 //!   `GET /api/admin/target-sets`, `PUT /api/admin/target-sets/{id}`: province administrators only;
 //!   `GET /api/criteria-sets/{id}`, `GET /api/target-sets/{id}`: anyone signed in ([`admin_data`])
+//! - `POST /api/admin/unsynced-imports`: a tablet's exported outbox
+//!   ([`UnsyncedExport`](thidua_domain::protocol::UnsyncedExport)), applied as that tablet's push
+//!   would be → `{"results", "counts"}`; province administrators only ([`imports`])
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
 //! security headers of [`security`]. API answers are compressed when the client accepts it, and request
-//! bodies may come gzip-compressed ([`encoding`]).
+//! bodies may come gzip-compressed ([`encoding`]). A body may hold at most [`API_BODY_LIMIT`] bytes,
+//! [`IMPORT_BODY_LIMIT`] for the import.
 //!
 //! Start it with [`build_app`] (tests do, on port 0) or [`serve`] (the binary does).
 
@@ -34,6 +38,7 @@ pub mod auth;
 pub mod config;
 pub mod encoding;
 pub mod error;
+pub mod imports;
 pub mod reference;
 pub mod security;
 pub mod setup;
@@ -64,6 +69,10 @@ pub use store::{Backend, StartError, Store};
 /// Largest request body the API reads, counted after a gzip body is inflated (and no more compressed
 /// bytes either): a full push batch of households is far below it.
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
+/// The same for the import of an unsynced export, the one body that cannot be sent in batches: a
+/// tablet's weeks of offline work in one file (2,500 households are about 2 MiB; 32 MiB leaves room
+/// for far more, and still bounds what a gzip bomb can make the server hold).
+pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -143,6 +152,15 @@ fn router(state: AppState, config: &Config) -> Router {
             state.clone(),
             auth::require_session,
         ));
+    // A group of its own so that its body limit is its own (the layers of `read_bodies` apply to the
+    // routes of the router they are put on, never to those merged in afterwards); signed in as well.
+    let import_routes = Router::new()
+        .route("/admin/unsynced-imports", post(imports::import_unsynced))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_session,
+        ))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     let api = Router::new()
         .route("/health", get(health))
         .route("/auth/login", post(accounts::login))
@@ -150,6 +168,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     let api = read_bodies(api, API_BODY_LIMIT)
+        .merge(read_bodies(import_routes, IMPORT_BODY_LIMIT))
         // on /api only: the app's files come precompressed from the dist folder
         .layer(encoding::compress_answers())
         .with_state(state);

@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 use common::*;
 use serde_json::{json, Value};
 use thidua_domain::criteria::CriteriaSet;
-use thidua_domain::protocol::{Outcome, PushResponse, Record};
+use thidua_domain::protocol::{
+    Outcome, PushResponse, Record, UnsyncedExport, PROTOCOL_VERSION, UNSYNCED_EXPORT_FORMAT,
+    UNSYNCED_EXPORT_VERSION,
+};
 use thidua_domain::targets::TargetSet;
 use thidua_server::auth::Role;
 
@@ -65,6 +68,8 @@ enum Endpoint {
     /// The carried 2023 targets, sent back whole.
     PutTargetSet,
     GetTargetSet,
+    /// An unsynced export of the lost tablet's officer (03646): one new household.
+    ImportUnsynced,
 }
 
 /// What the cell must answer.
@@ -92,7 +97,7 @@ const FORBIDDEN: Expect = Error(403, "forbidden");
 /// The authorization matrix. Columns: officer of 03646, officer of 03649, supervisor of district 116,
 /// supervisor of district 118, province administrator, no token.
 #[rustfmt::skip]
-const MATRIX: [(Endpoint, [Expect; 6]); 23] = [
+const MATRIX: [(Endpoint, [Expect; 6]); 24] = [
     //                           O-03646                 O-03649                 S-116                    S-118                    admin                             none
     (Endpoint::Push03646,      [Applied,               Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
     (Endpoint::Push03682,      [Rejected("org_unit"),  Rejected("org_unit"),   Rejected("role"),        Rejected("role"),        Applied,                          UNAUTHORIZED]),
@@ -117,6 +122,7 @@ const MATRIX: [(Endpoint, [Expect; 6]); 23] = [
     (Endpoint::ListTargetSets, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
     (Endpoint::PutTargetSet,   [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
     (Endpoint::GetTargetSet,   [Success(200),          Success(200),           Success(200),            Success(200),            Success(200),                     UNAUTHORIZED]),
+    (Endpoint::ImportUnsynced, [FORBIDDEN,             FORBIDDEN,              FORBIDDEN,               FORBIDDEN,               Success(200),                     UNAUTHORIZED]),
 ];
 
 /// A period no other cell uses, so each cell's submission is its own report (a second submission of
@@ -301,6 +307,24 @@ async fn send(
             with_token(app.anon.get(app.url("/api/target-sets/sonla-2023"))),
             None,
         ),
+        Endpoint::ImportUnsynced => {
+            let record = push("03646");
+            let export = UnsyncedExport {
+                format: UNSYNCED_EXPORT_FORMAT.into(),
+                format_version: UNSYNCED_EXPORT_VERSION,
+                protocol: PROTOCOL_VERSION,
+                device,
+                user_id: target_id.to_string(),
+                username: "lost.tablet".into(),
+                org_unit: record.org_unit.clone(),
+                exported_at_ms: 1_700_000_000_000,
+                mutations: vec![create(device, record.clone())],
+            };
+            (
+                with_token(app.anon.post(app.url("/api/admin/unsynced-imports"))).json(&export),
+                Some(record),
+            )
+        }
     };
     (request.send().await.expect("sent"), record)
 }
@@ -517,13 +541,25 @@ async fn every_role_against_every_endpoint() {
                         Endpoint::PutTargetSet | Endpoint::GetTargetSet => {
                             assert_eq!(body["id"], "sonla-2023", "{context}")
                         }
+                        Endpoint::ImportUnsynced => {
+                            assert_eq!(
+                                body["counts"],
+                                json!({"applied": 1, "merged": 0, "conflict": 0, "rejected": 0}),
+                                "{context}"
+                            );
+                            let imported = pushed.as_ref().unwrap().id;
+                            assert!(
+                                app.pull_all().await.iter().any(|r| r.id == imported),
+                                "{context}: stored"
+                            );
+                        }
                         _ => unreachable!(),
                     }
                 }
             }
         }
     }
-    assert_eq!(cell, 138);
+    assert_eq!(cell, 144);
 
     // a resent refused mutation gets the same answer, and still stores nothing
     let officer = actors.token(Who::Officer03646).unwrap().to_string();

@@ -155,6 +155,7 @@ async fn forged_and_malformed_tokens_are_refused() {
         ("PUT", "/api/admin/target-sets/x"),
         ("GET", "/api/criteria-sets/x"),
         ("GET", "/api/target-sets/x"),
+        ("POST", "/api/admin/unsynced-imports"),
     ] {
         let response = app
             .anon
