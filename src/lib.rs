@@ -6,8 +6,8 @@
 
 pub mod api;
 pub mod browser;
-pub mod export;
 pub mod components;
+pub mod export;
 pub mod households;
 pub mod i18n;
 pub mod pages;

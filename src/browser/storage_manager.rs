@@ -49,7 +49,9 @@ impl StorageManager {
     pub fn refresh(self) {
         leptos::task::spawn_local(async move {
             let Some(manager) = manager() else { return };
-            let Ok(promise) = manager.estimate() else { return };
+            let Ok(promise) = manager.estimate() else {
+                return;
+            };
             let Ok(estimate) = JsFuture::from(promise).await else {
                 return;
             };

@@ -9,7 +9,7 @@ use crate::browser::storage_manager::{StorageManager, WARN_AT};
 use crate::i18n::{t, tr, UiLang};
 use crate::sync::SyncStatus;
 
-/// How many forms are open: an update waits while any is.
+/// How many forms are open (the main screen sets it): an update waits while any is.
 #[derive(Clone, Copy)]
 pub struct OpenForms(pub RwSignal<u32>);
 
@@ -40,7 +40,7 @@ pub fn UpdateBanner() -> impl IntoView {
                 {move || (open_forms.get() > 0).then(|| view! {
                     <span>{t(" Hãy lưu hoặc hủy biểu mẫu đang mở rồi tải lại.", " Save or cancel the open form, then reload.")}</span>
                 })}
-                <button class="primary" data-testid="update-reload" disabled=move || open_forms.get() > 0
+                <button class="primary" data-testid="update-reload" disabled=move || { open_forms.get() > 0 }
                     on:click=move |_| worker.apply_update()>
                     {t("Tải lại", "Reload")}
                 </button>
@@ -65,14 +65,20 @@ pub fn DevicePanel() -> impl IntoView {
     let export = move |_| {
         leptos::task::spawn_local(async move {
             let services = crate::services();
-            let Some(user) = user.get_untracked() else { return };
-            let result = match crate::export::unsynced_export(&services.store, services.device.id, &user).await {
-                Ok(export) => {
-                    let text = serde_json::to_string_pretty(&export).unwrap_or_default();
-                    crate::export::download(&crate::export::file_name(&export), &text).map(|_| export.mutations.len())
-                }
-                Err(e) => Err(e),
+            let Some(user) = user.get_untracked() else {
+                return;
             };
+            let result =
+                match crate::export::unsynced_export(&services.store, services.device.id, &user)
+                    .await
+                {
+                    Ok(export) => {
+                        let text = serde_json::to_string_pretty(&export).unwrap_or_default();
+                        crate::export::download(&crate::export::file_name(&export), &text)
+                            .map(|_| export.mutations.len())
+                    }
+                    Err(e) => Err(e),
+                };
             exported.set(Some(result));
         });
     };

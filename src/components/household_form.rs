@@ -172,11 +172,6 @@ pub fn HouseholdForm(
 ) -> impl IntoView {
     let lang = expect_context::<UiLang>().0;
     let status = expect_context::<crate::sync::SyncStatus>();
-    // an open form holds back a pending app update until it is saved or cancelled
-    if let Some(open) = use_context::<crate::components::device_panel::OpenForms>() {
-        open.0.update(|n| *n += 1);
-        on_cleanup(move || open.0.update(|n| *n = n.saturating_sub(1)));
-    }
     let form = FormState::from_household(
         existing
             .as_ref()

@@ -43,6 +43,14 @@ pub fn Main() -> impl IntoView {
             screen.set(Screen::Households);
         }
     });
+    // an open form holds back a pending app update until it is saved or cancelled
+    let open_forms = use_context::<crate::components::device_panel::OpenForms>();
+    let go = move |next: Screen| {
+        if let Some(open) = open_forms {
+            open.0.set(u32::from(matches!(next, Screen::Edit(_))));
+        }
+        screen.set(next);
+    };
     let choose = Callback::new(move |chosen: Selection| {
         selection.set(Some(chosen.clone()));
         screen.set(Screen::Households);
@@ -61,12 +69,12 @@ pub fn Main() -> impl IntoView {
                 }.into_any(),
                 (Screen::Households, Some(sel)) => view! {
                     <households::HouseholdList selection=sel
-                        on_change_commune=Callback::new(move |_| screen.set(Screen::Communes))
-                        on_edit=Callback::new(move |r: Option<LocalRecord>| screen.set(Screen::Edit(r)))/>
+                        on_change_commune=Callback::new(move |_| go(Screen::Communes))
+                        on_edit=Callback::new(move |r: Option<LocalRecord>| go(Screen::Edit(r)))/>
                 }.into_any(),
                 (Screen::Edit(existing), Some(sel)) => view! {
                     <crate::components::household_form::HouseholdForm selection=sel existing=existing
-                        on_done=Callback::new(move |_| screen.set(Screen::Households))/>
+                        on_done=Callback::new(move |_| go(Screen::Households))/>
                 }.into_any(),
             }}
         </main>

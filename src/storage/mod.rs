@@ -179,7 +179,7 @@ impl Store {
                 delete.await?;
             }
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -232,7 +232,7 @@ impl Store {
         };
         let put = store.put(entry).serde()?;
         put.await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -280,7 +280,7 @@ impl Store {
         put_record.await?;
         put_entry.await?;
         put_last.await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(Some(local))
     }
 
@@ -325,7 +325,7 @@ impl Store {
         for delete in deletes {
             delete.await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -372,7 +372,7 @@ impl Store {
         for put in puts {
             put.await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 }
@@ -412,6 +412,22 @@ fn from_replica(replica: Replica) -> (LocalRecord, Option<OutboxEntry>) {
         rejected: replica.rejected.is_some(),
     });
     (local, entry)
+}
+
+/// Commits a read-write transaction. Every request in it has already succeeded when this runs (each
+/// is awaited first), so an abort here comes from the commit itself: in practice the browser refusing
+/// to grow the origin's storage (Chromium reports a write over the quota only as an aborted
+/// transaction, without the reason). It is reported as the quota error it is, so the officer is told
+/// that space, not a fault, kept the change out.
+async fn commit(tx: indexed_db_futures::transaction::Transaction<'_>) -> Result<()> {
+    tx.commit().await.map_err(|e| {
+        let text = e.to_string();
+        if text.contains("aborted") {
+            StorageError(format!("QuotaExceededError: {text}"))
+        } else {
+            StorageError(text)
+        }
+    })
 }
 
 const DELETE_KEY: &str = "thidua.delete";
