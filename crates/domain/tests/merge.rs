@@ -340,13 +340,13 @@ fn shuffle(order: &mut [usize], mut seed: u64) {
 #[test]
 fn a_write_into_an_open_conflict_joins_its_versions() {
     let base = created(); // revision 1
-    // device 2 writes members 5 (rev 2); device 3, concurrently, 6 with a smaller id: conflict, 5 shown
-    let (s, _) = apply(Some(&base), &mutation(30, 2, 1, &[("members", json!(5))]), 2);
-    let (s, outcome) = apply(
-        s.as_ref(),
-        &mutation(25, 3, 1, &[("members", json!(6))]),
-        3,
+                          // device 2 writes members 5 (rev 2); device 3, concurrently, 6 with a smaller id: conflict, 5 shown
+    let (s, _) = apply(
+        Some(&base),
+        &mutation(30, 2, 1, &[("members", json!(5))]),
+        2,
     );
+    let (s, outcome) = apply(s.as_ref(), &mutation(25, 3, 1, &[("members", json!(6))]), 3);
     assert!(matches!(outcome, Outcome::Conflict { .. }));
     // device 2, which saw only its own revision 2, writes 7
     let (s, _) = apply(s.as_ref(), &mutation(40, 2, 2, &[("members", json!(7))]), 4);

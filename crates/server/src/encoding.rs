@@ -137,7 +137,9 @@ pub async fn check_request_encoding(
     request.extensions_mut().insert(limit);
     let BodyLimit(limit) = limit;
     match request_coding(request.headers()) {
-        Coding::Unsupported(named) => return ApiError::unsupported_encoding(&named).into_response(),
+        Coding::Unsupported(named) => {
+            return ApiError::unsupported_encoding(&named).into_response()
+        }
         Coding::Identity => {
             request.headers_mut().remove(header::CONTENT_ENCODING);
         }

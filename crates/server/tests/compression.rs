@@ -68,10 +68,7 @@ fn push_body(count: usize) -> Vec<u8> {
     let mutations = (0..count)
         .map(|i| {
             let fields = household_fields(json!({"head_name": format!("Lò Văn Thử {i}")}));
-            create(
-                device,
-                household(RecordId(Uuid::now_v7()), "03646", fields),
-            )
+            create(device, household(RecordId(Uuid::now_v7()), "03646", fields))
         })
         .collect();
     serde_json::to_vec(&PushRequest {
@@ -178,7 +175,11 @@ const WASM_BR: &[u8] = b"pretend-brotli-bytes";
 #[tokio::test]
 async fn the_app_files_are_not_compressed_again() {
     let app = spawn_app_with(|dir| {
-        std::fs::write(dir.join("index.html"), "<!doctype html><p>app</p>".repeat(20)).unwrap();
+        std::fs::write(
+            dir.join("index.html"),
+            "<!doctype html><p>app</p>".repeat(20),
+        )
+        .unwrap();
         // long enough that a compressing layer would compress it
         std::fs::write(dir.join("sw.js"), SW.repeat(50)).unwrap();
         std::fs::write(dir.join("app-0123456789abcdef.wasm"), WASM).unwrap();
@@ -348,7 +349,7 @@ fn empty_blocks(blocks: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 async fn compressed_bytes_over_the_limit_are_refused_too() {
     let app = spawn_app().await;
     let (head, blocks, end) = empty_blocks(13_107); // 64 KiB of blocks
-    // a small stream of empty blocks is valid gzip (of nothing: an empty body is not JSON)
+                                                    // a small stream of empty blocks is valid gzip (of nothing: an empty body is not JSON)
     let small = [head.clone(), blocks.clone(), end.clone()].concat();
     assert!(gunzip(&small).is_empty());
     let response = post_encoded(&app, "/api/sync/push", Some("gzip"), small).await;

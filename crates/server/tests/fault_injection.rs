@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use thidua_domain::client::{Edit, Replica};
 use thidua_domain::protocol::{
-    Cursor, DataSet, DeviceId, Fields, IdGenerator, Mutation, MutationId, MutationResult,
-    Outcome, Period, PullRequest, PullResponse, PushRequest, PushResponse, Record, RecordId,
-    DELETED_FIELD, PROTOCOL_VERSION,
+    Cursor, DataSet, DeviceId, Fields, IdGenerator, Mutation, MutationId, MutationResult, Outcome,
+    Period, PullRequest, PullResponse, PushRequest, PushResponse, Record, RecordId, DELETED_FIELD,
+    PROTOCOL_VERSION,
 };
 use thidua_server::auth::Role;
 use thidua_server::Database;
@@ -112,7 +112,8 @@ async fn start_proxy(mut rng: Rng) -> Proxy {
                 continue;
             };
             let rng = rng.fork();
-            let (upstream, faults_on, counts) = (upstream.clone(), faults_on.clone(), counts.clone());
+            let (upstream, faults_on, counts) =
+                (upstream.clone(), faults_on.clone(), counts.clone());
             tokio::spawn(async move {
                 let _ = relay(client, rng, upstream, faults_on, counts).await;
             });
@@ -457,9 +458,13 @@ impl Device {
             };
             self.stats.pushes += 1;
             self.sent.extend(batch.iter().cloned());
-            let response: PushResponse = post(http, base, "/api/sync/push", &self.token, &request)
-                .await?;
-            assert_eq!(response.results.len(), batch.len(), "one answer per mutation");
+            let response: PushResponse =
+                post(http, base, "/api/sync/push", &self.token, &request).await?;
+            assert_eq!(
+                response.results.len(),
+                batch.len(),
+                "one answer per mutation"
+            );
             for (sent, result) in batch.iter().zip(&response.results) {
                 assert_eq!(sent.id, result.mutation, "answers in the order sent");
                 match &result.outcome {
@@ -589,11 +594,9 @@ async fn devices_converge_with_nothing_lost_or_duplicated_through_faults_and_res
 
     // accounts and sessions through an in-process server on the same fresh database; the devices
     // then talk only to the separate server process, through the proxy
-    let app = common::spawn_app_configured(
-        |_| {},
-        |config| config.login_limits.per_address = 100_000,
-    )
-    .await;
+    let app =
+        common::spawn_app_configured(|_| {}, |config| config.login_limits.per_address = 100_000)
+            .await;
     let mut devices = Vec::new();
     for i in 0..devices_n {
         let (_, token) = app
@@ -733,7 +736,10 @@ async fn devices_converge_with_nothing_lost_or_duplicated_through_faults_and_res
         );
         for (id, replica) in &device.replicas {
             assert!(replica.pending.is_none(), "device {i}: {id} still pending");
-            assert_eq!(&replica.record, &server_records[id], "device {i}: {id} converged");
+            assert_eq!(
+                &replica.record, &server_records[id],
+                "device {i}: {id} converged"
+            );
         }
     }
 
@@ -784,7 +790,11 @@ async fn devices_converge_with_nothing_lost_or_duplicated_through_faults_and_res
                     .filter(|(x, x_rev)| {
                         *x_rev <= *rev
                             && (x.changed.contains(&field) || field == DELETED_FIELD)
-                            && x.record.merge_fields().get(&field).cloned().unwrap_or(Value::Null)
+                            && x.record
+                                .merge_fields()
+                                .get(&field)
+                                .cloned()
+                                .unwrap_or(Value::Null)
                                 == value
                     })
                     .map(|(_, x_rev)| *x_rev)
@@ -819,7 +829,11 @@ async fn devices_converge_with_nothing_lost_or_duplicated_through_faults_and_res
                                 &w.device.to_string()[..8],
                                 w.base_revision,
                                 w.changed,
-                                w.record.merge_fields().get(&field).cloned().unwrap_or(Value::Null)
+                                w.record
+                                    .merge_fields()
+                                    .get(&field)
+                                    .cloned()
+                                    .unwrap_or(Value::Null)
                             )
                         })
                         .collect();
@@ -863,10 +877,11 @@ async fn devices_converge_with_nothing_lost_or_duplicated_through_faults_and_res
     let mut invented = Vec::new();
     for record in server_records.values() {
         let shown = record.merge_fields();
-        let versions = record
-            .conflicts
-            .iter()
-            .flat_map(|c| c.versions.iter().map(move |v| (c.field.clone(), v.value.clone())));
+        let versions = record.conflicts.iter().flat_map(|c| {
+            c.versions
+                .iter()
+                .map(move |v| (c.field.clone(), v.value.clone()))
+        });
         for (field, value) in shown.into_iter().chain(versions) {
             let known = values_written
                 .get(&(record.id, field.clone()))
@@ -938,7 +953,11 @@ async fn devices_converge_with_nothing_lost_or_duplicated_through_faults_and_res
     );
 
     assert!(lost.is_empty(), "lost writes:\n{}", lost.join("\n"));
-    assert!(invented.is_empty(), "values nobody wrote:\n{}", invented.join("\n"));
+    assert!(
+        invented.is_empty(),
+        "values nobody wrote:\n{}",
+        invented.join("\n")
+    );
     // the run must have exercised what it claims to
     assert!(kills.load(Ordering::Relaxed) > 0, "the server was killed");
     assert!(c.duplicated.load(Ordering::Relaxed) > 0 && c.cut_response.load(Ordering::Relaxed) > 0);
