@@ -1,12 +1,101 @@
 //! A commune's households for the review year, read from the device.
 
 use leptos::prelude::*;
-use thidua_domain::poverty::{Classification, Household};
+use thidua_domain::poverty::{Classification, Household, ReviewCount, ReviewTotals};
+use thidua_domain::protocol::Period;
+use thidua_domain::Lang;
 
 use super::Selection;
 use crate::i18n::{t, tr, UiLang};
 use crate::storage::{LocalRecord, SyncState};
 use crate::sync::SyncStatus;
+
+/// Rows drawn at once.
+const PAGE: usize = 50;
+
+/// The review totals of a list of households (deleted ones and unreadable ones left out).
+fn totals_of(list: &[LocalRecord]) -> ReviewTotals {
+    let classified: Vec<(String, Classification)> = list
+        .iter()
+        .filter(|l| !l.record.deleted)
+        .filter_map(|l| {
+            let h = Household::from_fields(&l.record.fields).ok()?;
+            Some((h.village.clone(), h.classification()))
+        })
+        .collect();
+    ReviewTotals::of(classified.iter().map(|(v, c)| (v.as_str(), *c)))
+}
+
+/// "2023" → "2022"; a monthly period has no previous review.
+fn previous_year(period: &Period) -> Option<Period> {
+    let year: u16 = period.as_str().get(..4)?.parse().ok()?;
+    (period.as_str().len() == 4)
+        .then(|| Period::parse(&(year - 1).to_string()).ok())
+        .flatten()
+}
+
+/// 12.345 → "12,3 %" in Vietnamese, "12.3 %" in English.
+pub fn percent(value: f64, lang: Lang) -> String {
+    let text = format!("{value:.1} %");
+    match lang {
+        Lang::Vi => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+#[component]
+fn ReviewTotalsTable(
+    totals: Signal<ReviewTotals>,
+    last_year: Signal<Option<ReviewTotals>>,
+) -> impl IntoView {
+    let lang = expect_context::<UiLang>().0;
+    let rate = move |r: Option<f64>| {
+        r.map(|v| percent(v, lang.get()))
+            .unwrap_or_else(|| "—".into())
+    };
+    let row = move |name: String, c: ReviewCount, total: bool| {
+        view! {
+            <tr class:total=total>
+                <th scope="row">{name}</th>
+                <td>{c.households}</td>
+                <td>{c.poor}</td>
+                <td>{rate(c.poverty_rate())}</td>
+                <td>{c.near_poor}</td>
+                <td>{rate(c.near_poverty_rate())}</td>
+            </tr>
+        }
+    };
+    view! {
+        <div class="totals" data-testid="review-totals">
+            <table>
+                <thead><tr>
+                    <th scope="col">{t("Thôn, bản", "Village")}</th>
+                    <th scope="col">{t("Số hộ", "Households")}</th>
+                    <th scope="col">{t("Hộ nghèo", "Poor")}</th>
+                    <th scope="col">{t("Tỷ lệ nghèo", "Poverty rate")}</th>
+                    <th scope="col">{t("Hộ cận nghèo", "Near-poor")}</th>
+                    <th scope="col">{t("Tỷ lệ cận nghèo", "Near-poverty rate")}</th>
+                </tr></thead>
+                <tbody>
+                    {move || totals.with(|t| t.villages.values().map(|(name, c)| row(name.clone(), *c, false)).collect_view())}
+                    {move || row(tr(lang.get(), "Toàn xã", "Whole commune").into(), totals.with(|t| t.commune), true)}
+                </tbody>
+            </table>
+            <p data-testid="change-from-last-year">
+                {move || match (last_year.get().and_then(|l| l.commune.poverty_rate()), totals.with(|t| t.commune.poverty_rate())) {
+                    (Some(before), Some(now)) => {
+                        let change = now - before;
+                        let sign = if change > 0.0 { "+" } else if change < 0.0 { "−" } else { "±" };
+                        let points = percent(change.abs(), lang.get()).replace(" %", "");
+                        format!("{} {} → {} ({sign}{points} {})", tr(lang.get(), "Tỷ lệ nghèo so với rà soát năm trước:", "Poverty rate against last year's review:"),
+                            percent(before, lang.get()), percent(now, lang.get()), tr(lang.get(), "điểm %", "points"))
+                    }
+                    _ => tr(lang.get(), "Chưa có dữ liệu rà soát năm trước trên máy này để so sánh.", "No review of last year on this device to compare with.").to_string(),
+                }}
+            </p>
+        </div>
+    }
+}
 
 pub fn class_badge(c: Classification) -> &'static str {
     match c {
@@ -27,7 +116,12 @@ pub fn HouseholdList(
     let lang = expect_context::<UiLang>().0;
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let households = RwSignal::new(Vec::<LocalRecord>::new());
+    let last_year = RwSignal::new(None::<ReviewTotals>);
     let load_error = RwSignal::new(None::<String>);
+    let query = RwSignal::new(String::new());
+    let class_filter = RwSignal::new(String::from("all"));
+    // a cheap tablet draws a few dozen rows at once, not thousands: more on demand
+    let shown = RwSignal::new(PAGE);
     // codes are reused across periods (03646 is Chiềng Lề in 2023, Tô Hiệu from 07/2025): name the
     // commune from the unit list in force at the end of the review year
     let commune_name =
@@ -51,7 +145,56 @@ pub fn HouseholdList(
                 Ok(list) => households.set(list),
                 Err(e) => load_error.set(Some(e.message_vi())),
             }
+            // last year's review of the same commune, for the change in the rates
+            if let Some(previous) = previous_year(&sel.period) {
+                if let Ok(list) =
+                    crate::households::households_of(&services.store, &sel.commune, &previous).await
+                {
+                    last_year.set((!list.is_empty()).then(|| totals_of(&list)));
+                }
+            }
         });
+    });
+
+    let filtered = Memo::new(move |_| {
+        let words = thidua_domain::text::search_key(&query.get());
+        let class = class_filter.get();
+        households.with(|list| {
+            list.iter()
+                .filter(|l| {
+                    let text = |f: &str| {
+                        l.record
+                            .fields
+                            .get(f)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("")
+                    };
+                    words.is_empty()
+                        || thidua_domain::text::matches_query(
+                            &thidua_domain::text::search_key(&format!(
+                                "{} {}",
+                                text("head_name"),
+                                text("village")
+                            )),
+                            &words,
+                        )
+                })
+                .filter(|l| {
+                    let c = Household::from_fields(&l.record.fields)
+                        .ok()
+                        .map(|h| h.classification());
+                    match class.as_str() {
+                        "poor" => c == Some(Classification::Poor),
+                        "near_poor" => c == Some(Classification::NearPoor),
+                        "average" => c == Some(Classification::AverageLivingStandard),
+                        "above" => c == Some(Classification::Above),
+                        "conflict" => !l.record.conflicts.is_empty(),
+                        _ => true,
+                    }
+                })
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
 
     view! {
@@ -72,8 +215,32 @@ pub fn HouseholdList(
             <p class="count" data-testid="household-count">
                 {move || format!("{} {}", households.get().len(), t("hộ", "households")())}
             </p>
+            {move || (!households.with(|h| h.is_empty())).then(|| view! {
+                <ReviewTotalsTable totals=Signal::derive(move || households.with(|h| totals_of(h))) last_year=last_year.into()/>
+            })}
+            <div class="filters">
+                <label class="field">
+                    <span>{t("Tìm hộ (tên chủ hộ hoặc bản, gõ không dấu cũng được)", "Find a household (head or village; accents optional)")}</span>
+                    <input type="search" data-testid="household-search" prop:value=move || query.get()
+                        on:input=move |ev| { query.set(event_target_value(&ev)); shown.set(PAGE); }/>
+                </label>
+                <label class="field">
+                    <span>{t("Loại hộ", "Class")}</span>
+                    <select data-testid="class-filter" on:change=move |ev| { class_filter.set(event_target_value(&ev)); shown.set(PAGE); }>
+                        <option value="all">{t("Tất cả", "All")}</option>
+                        <option value="poor">{t("Hộ nghèo", "Poor")}</option>
+                        <option value="near_poor">{t("Hộ cận nghèo", "Near-poor")}</option>
+                        <option value="average">{t("Hộ có mức sống trung bình", "Average living standard")}</option>
+                        <option value="above">{t("Trên mức trung bình", "Above average")}</option>
+                        <option value="conflict">{t("Có xung đột", "With a conflict")}</option>
+                    </select>
+                </label>
+            </div>
+            <p class="count" data-testid="household-shown">
+                {move || format!("{} {}", filtered.with(|f| f.len()), t("hộ khớp", "match")())}
+            </p>
             <ul class="households" data-testid="households">
-                <For each=move || households.get() key=|l| (l.id.clone(), l.record.revision, l.sync, serde_json::to_string(&l.record.fields).unwrap_or_default()) let:local>
+                <For each=move || filtered.with(|f| f.iter().take(shown.get()).cloned().collect::<Vec<_>>()) key=|l| (l.id.clone(), l.record.revision, l.sync, serde_json::to_string(&l.record.fields).unwrap_or_default()) let:local>
                     {
                         let household = Household::from_fields(&local.record.fields).ok();
                         let name = local.record.fields.get("head_name").and_then(|v| v.as_str()).unwrap_or("?").to_string();
@@ -103,6 +270,12 @@ pub fn HouseholdList(
                     }
                 </For>
             </ul>
+            {move || (filtered.with(|f| f.len()) > shown.get()).then(|| view! {
+                <button class="big" data-testid="show-more" on:click=move |_| shown.update(|n| *n += PAGE)>
+                    {move || format!("{} ({} {})", tr(lang.get(), "Xem thêm", "Show more"),
+                        filtered.with(|f| f.len()) - shown.get(), tr(lang.get(), "hộ nữa", "more"))}
+                </button>
+            })}
         </section>
     }
 }

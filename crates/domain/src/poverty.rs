@@ -698,3 +698,58 @@ fn err_fmt(field: &str, code: &str, vi: String, en: String) -> FieldError {
         format!("{label_en}: {en}"),
     )
 }
+
+/// How many households of a group (a village, a commune) fall in each class of the review.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReviewCount {
+    pub households: u32,
+    pub poor: u32,
+    pub near_poor: u32,
+}
+
+impl ReviewCount {
+    pub fn add(&mut self, class: Classification) {
+        self.households += 1;
+        match class {
+            Classification::Poor => self.poor += 1,
+            Classification::NearPoor => self.near_poor += 1,
+            Classification::AverageLivingStandard | Classification::Above => {}
+        }
+    }
+
+    /// Tỷ lệ hộ nghèo: poor households over all households, in percent; None for an empty group.
+    pub fn poverty_rate(&self) -> Option<f64> {
+        (self.households > 0).then(|| 100.0 * f64::from(self.poor) / f64::from(self.households))
+    }
+
+    /// Tỷ lệ hộ cận nghèo, in percent.
+    pub fn near_poverty_rate(&self) -> Option<f64> {
+        (self.households > 0)
+            .then(|| 100.0 * f64::from(self.near_poor) / f64::from(self.households))
+    }
+}
+
+/// The totals of a commune's review: per village (bản) and for the commune. Villages are grouped by
+/// their accent-free name, so "Bản Hụm" and "bản hụm" typed by two officers are one village.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReviewTotals {
+    /// Search key → (the name as first written, counts), in the key's order.
+    pub villages: BTreeMap<String, (String, ReviewCount)>,
+    pub commune: ReviewCount,
+}
+
+impl ReviewTotals {
+    pub fn of<'a>(households: impl IntoIterator<Item = (&'a str, Classification)>) -> ReviewTotals {
+        let mut totals = ReviewTotals::default();
+        for (village, class) in households {
+            let name = village.trim();
+            let entry = totals
+                .villages
+                .entry(crate::text::search_key(name))
+                .or_insert_with(|| (name.to_string(), ReviewCount::default()));
+            entry.1.add(class);
+            totals.commune.add(class);
+        }
+        totals
+    }
+}

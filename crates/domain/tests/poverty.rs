@@ -279,3 +279,48 @@ proptest! {
         prop_assert_eq!(poor, income <= area.lines().poverty_line && deprivations >= 3);
     }
 }
+
+mod review_totals {
+    use proptest::prelude::*;
+    use thidua_domain::poverty::{Classification, ReviewTotals};
+
+    fn class(n: u8) -> Classification {
+        match n % 4 {
+            0 => Classification::Poor,
+            1 => Classification::NearPoor,
+            2 => Classification::AverageLivingStandard,
+            _ => Classification::Above,
+        }
+    }
+
+    #[test]
+    fn villages_are_grouped_without_accents_and_rates_are_shares_of_households() {
+        let totals = ReviewTotals::of([
+            ("Bản Hụm", Classification::Poor),
+            ("bản hụm ", Classification::NearPoor),
+            ("Ban Hum", Classification::Above),
+            ("Bản Cọ", Classification::Poor),
+        ]);
+        assert_eq!(totals.villages.len(), 2);
+        let (name, hum) = &totals.villages["ban hum"];
+        assert_eq!(name, "Bản Hụm");
+        assert_eq!((hum.households, hum.poor, hum.near_poor), (3, 1, 1));
+        assert_eq!(totals.commune.households, 4);
+        assert_eq!(totals.commune.poverty_rate(), Some(50.0));
+        assert_eq!(totals.commune.near_poverty_rate(), Some(25.0));
+        assert_eq!(ReviewTotals::of([]).commune.poverty_rate(), None);
+    }
+
+    proptest! {
+        #[test]
+        fn the_villages_add_up_to_the_commune(list in proptest::collection::vec((0u8..5, 0u8..4), 0..200)) {
+            let names = ["Bản A", "Bản B", "bản a", "Bản C", "Bản Đ"];
+            let totals = ReviewTotals::of(list.iter().map(|(v, c)| (names[*v as usize], class(*c))));
+            let sum = |f: fn(&thidua_domain::poverty::ReviewCount) -> u32| totals.villages.values().map(|(_, c)| f(c)).sum::<u32>();
+            prop_assert_eq!(sum(|c| c.households), totals.commune.households);
+            prop_assert_eq!(sum(|c| c.poor), totals.commune.poor);
+            prop_assert_eq!(sum(|c| c.near_poor), totals.commune.near_poor);
+            prop_assert_eq!(totals.commune.households as usize, list.len());
+        }
+    }
+}
