@@ -44,17 +44,23 @@ fn token() -> String {
     crate::services().session.borrow().token.clone()
 }
 
-async fn fetch(selection: &Selection) -> Result<Option<Submission>, ApiError> {
+async fn fetch(selection: &Selection, data_set: &str) -> Result<Option<Submission>, ApiError> {
     let path = format!("/api/submissions?period={}", selection.period.as_str());
     let list: SubmissionList = get_json(&path, &token(), 30_000).await?;
     Ok(list
         .submissions
         .into_iter()
-        .find(|s| s.org_unit == selection.commune.as_str() && s.data_set == "household"))
+        .find(|s| s.org_unit == selection.commune.as_str() && s.data_set == data_set))
 }
 
 #[component]
-pub fn SubmissionPanel(selection: Selection, role: Role) -> impl IntoView {
+pub fn SubmissionPanel(
+    selection: Selection,
+    role: Role,
+    /// "household" (the poverty review) or "ntm_assessment".
+    #[prop(default = "household")]
+    data_set: &'static str,
+) -> impl IntoView {
     let status = expect_context::<SyncStatus>();
     let current = RwSignal::new(None::<Submission>);
     let loaded = RwSignal::new(false);
@@ -64,7 +70,7 @@ pub fn SubmissionPanel(selection: Selection, role: Role) -> impl IntoView {
 
     let reload = move || {
         leptos::task::spawn_local(async move {
-            match fetch(&selection.get_value()).await {
+            match fetch(&selection.get_value(), data_set).await {
                 Ok(found) => {
                     current.set(found);
                     loaded.set(true);
@@ -85,7 +91,7 @@ pub fn SubmissionPanel(selection: Selection, role: Role) -> impl IntoView {
             let body = NewSubmission {
                 org_unit: sel.commune.as_str(),
                 period: sel.period.as_str(),
-                data_set: "household",
+                data_set,
             };
             match post_json::<_, Submission>("/api/submissions", &body, Some(&token()), 30_000)
                 .await
@@ -115,18 +121,28 @@ pub fn SubmissionPanel(selection: Selection, role: Role) -> impl IntoView {
         });
     };
 
+    // what the count counts: households for the review, records for an assessment
+    let counted = move || {
+        if data_set == "household" {
+            t("hộ", "households")()
+        } else {
+            t("bản ghi", "records")()
+        }
+    };
     let state_text = move || match current.get() {
         None => t("Chưa gửi huyện duyệt", "Not yet sent for approval")().to_string(),
         Some(s) => match s.state.as_str() {
             "submitted" => format!(
-                "{} ({} hộ)",
+                "{} ({} {})",
                 t("Đã gửi, chờ huyện duyệt", "Sent, waiting for the district")(),
-                s.record_count
+                s.record_count,
+                counted()
             ),
             "accepted" => format!(
-                "{} ({} hộ)",
+                "{} ({} {})",
                 t("Huyện đã duyệt", "Approved by the district")(),
-                s.record_count
+                s.record_count,
+                counted()
             ),
             "returned" => format!(
                 "{}: {}",

@@ -1,5 +1,6 @@
 //! The screens. They render and wire; the rules live in `thidua_domain`, the data in `storage`.
 
+pub mod assessment;
 pub mod communes;
 pub mod households;
 
@@ -26,6 +27,8 @@ pub enum Screen {
     Households,
     /// Add (None) or edit a household.
     Edit(Option<LocalRecord>),
+    /// The commune's NTM self-assessment for the year.
+    Assessment,
 }
 
 #[component]
@@ -47,7 +50,10 @@ pub fn Main() -> impl IntoView {
     let open_forms = use_context::<crate::components::device_panel::OpenForms>();
     let go = move |next: Screen| {
         if let Some(open) = open_forms {
-            open.0.set(u32::from(matches!(next, Screen::Edit(_))));
+            open.0.set(u32::from(matches!(
+                next,
+                Screen::Edit(_) | Screen::Assessment
+            )));
         }
         screen.set(next);
     };
@@ -70,7 +76,11 @@ pub fn Main() -> impl IntoView {
                 (Screen::Households, Some(sel)) => view! {
                     <households::HouseholdList selection=sel
                         on_change_commune=Callback::new(move |_| go(Screen::Communes))
-                        on_edit=Callback::new(move |r: Option<LocalRecord>| go(Screen::Edit(r)))/>
+                        on_edit=Callback::new(move |r: Option<LocalRecord>| go(Screen::Edit(r)))
+                        on_assessment=Callback::new(move |_| go(Screen::Assessment))/>
+                }.into_any(),
+                (Screen::Assessment, Some(sel)) => view! {
+                    <assessment::NtmAssessment selection=sel on_back=Callback::new(move |_| go(Screen::Households))/>
                 }.into_any(),
                 (Screen::Edit(existing), Some(sel)) => view! {
                     <crate::components::household_form::HouseholdForm selection=sel existing=existing

@@ -52,6 +52,17 @@ uuid_id!(
     /// A record's id, made on the device that created it (UUIDv7).
     RecordId
 );
+impl RecordId {
+    /// The one record of a unit's data set for a period (a commune's NTM assessment for a year): the
+    /// same id on every device (UUIDv5 of the three), so two officers who start it offline write to
+    /// one record whose fields merge, not to two records.
+    pub fn of_unit_period(data_set: DataSet, unit: &UnitCode, period: &Period) -> RecordId {
+        // any fixed namespace will do; this one is the v5 URL namespace
+        let name = format!("thidua:{}:{}:{}", data_set.as_str(), unit, period.as_str());
+        RecordId(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
+    }
+}
+
 uuid_id!(
     /// A mutation's id (UUIDv7), for idempotency and for the deterministic conflict winner.
     MutationId
@@ -105,6 +116,17 @@ pub enum DataSet {
     NtmAssessment,
     /// A unit's report for the directive's targets: target key → {numerator, denominator}.
     IndicatorReport,
+}
+
+impl DataSet {
+    /// The name on the wire ("household", "ntm_assessment", "indicator_report").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataSet::Household => "household",
+            DataSet::NtmAssessment => "ntm_assessment",
+            DataSet::IndicatorReport => "indicator_report",
+        }
+    }
 }
 
 /// The period a record belongs to: a year ("2023") or a month ("2023-06").
@@ -241,7 +263,17 @@ impl Record {
     }
 }
 
-/// Reads an NTM assessment's fields as indicator values.
+/// The field of an NTM assessment holding the evidence note for indicator CODE: "evidence/CODE".
+pub const EVIDENCE_PREFIX: &str = "evidence/";
+/// The longest evidence note, in characters.
+pub const MAX_EVIDENCE_CHARS: usize = 2_000;
+
+/// The evidence field's name for an indicator.
+pub fn evidence_field(code: &str) -> String {
+    format!("{EVIDENCE_PREFIX}{code}")
+}
+
+/// Reads an NTM assessment's fields as indicator values (evidence notes are checked, not values).
 pub fn indicator_values(
     fields: &Fields,
 ) -> Result<BTreeMap<String, IndicatorValue>, Vec<FieldError>> {
@@ -250,6 +282,24 @@ pub fn indicator_values(
     for (code, value) in fields {
         if value.is_null() {
             continue; // cleared: not assessed
+        }
+        if let Some(indicator) = code.strip_prefix(EVIDENCE_PREFIX) {
+            match value.as_str() {
+                Some(note) if note.chars().count() <= MAX_EVIDENCE_CHARS => {}
+                Some(_) => errors.push(FieldError::new(
+                    code,
+                    "too_long",
+                    format!("Minh chứng của chỉ tiêu {indicator}: dài quá {MAX_EVIDENCE_CHARS} ký tự; hãy viết ngắn lại"),
+                    format!("Evidence for indicator {indicator}: longer than {MAX_EVIDENCE_CHARS} characters"),
+                )),
+                None => errors.push(FieldError::new(
+                    code,
+                    "wrong_type",
+                    format!("Minh chứng của chỉ tiêu {indicator}: phải là chữ"),
+                    format!("Evidence for indicator {indicator}: must be text"),
+                )),
+            }
+            continue;
         }
         match serde_json::from_value::<IndicatorValue>(value.clone()) {
             Ok(v) => {

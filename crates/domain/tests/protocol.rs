@@ -154,3 +154,73 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_units_record_for_a_period_has_one_id_everywhere() {
+    use thidua_domain::org::UnitCode;
+    use thidua_domain::protocol::{DataSet, Period, RecordId};
+    let unit = UnitCode::parse("03646").unwrap();
+    let year = Period::parse("2023").unwrap();
+    let a = RecordId::of_unit_period(DataSet::NtmAssessment, &unit, &year);
+    assert_eq!(
+        a,
+        RecordId::of_unit_period(DataSet::NtmAssessment, &unit, &year)
+    );
+    assert_ne!(
+        a,
+        RecordId::of_unit_period(
+            DataSet::NtmAssessment,
+            &unit,
+            &Period::parse("2024").unwrap()
+        )
+    );
+    assert_ne!(
+        a,
+        RecordId::of_unit_period(DataSet::IndicatorReport, &unit, &year)
+    );
+    assert_ne!(
+        a,
+        RecordId::of_unit_period(
+            DataSet::NtmAssessment,
+            &UnitCode::parse("03649").unwrap(),
+            &year
+        )
+    );
+}
+
+#[test]
+fn an_assessment_carries_evidence_notes_beside_its_values() {
+    use serde_json::json;
+    use thidua_domain::criteria::CriteriaSet;
+    use thidua_domain::org::UnitCode;
+    use thidua_domain::protocol::{evidence_field, DataSet, Period, Record, RecordId};
+    let set = CriteriaSet::ntm_2021_2025();
+    let unit = UnitCode::parse("03646").unwrap();
+    let period = Period::parse("2023").unwrap();
+    let mut record = Record {
+        id: RecordId::of_unit_period(DataSet::NtmAssessment, &unit, &period),
+        data_set: DataSet::NtmAssessment,
+        org_unit: unit,
+        period,
+        fields: serde_json::from_value(
+            json!({"15.3": 12.5, "evidence/15.3": "Báo cáo của trạm y tế xã, 11/2023"}),
+        )
+        .unwrap(),
+        revision: 0,
+        deleted: false,
+        conflicts: vec![],
+    };
+    assert!(
+        record.validate(&set).is_empty(),
+        "{:?}",
+        record.validate(&set)
+    );
+    record
+        .fields
+        .insert(evidence_field("15.3"), json!("x".repeat(2001)));
+    let errors = record.validate(&set);
+    assert_eq!(errors[0].field, "evidence/15.3");
+    assert_eq!(errors[0].code, "too_long");
+    record.fields.insert(evidence_field("15.3"), json!(5));
+    assert_eq!(record.validate(&set)[0].code, "wrong_type");
+}

@@ -1,0 +1,356 @@
+//! The commune's NTM self-assessment for a year (tự đánh giá xã nông thôn mới): the 19 criteria in
+//! their groups, each indicator's value and evidence note, the live status of every criterion and the
+//! count met — "chưa cấu hình" where the province has not set a requirement. One record per commune
+//! and year, the same id on every device, saved on the device and synced like households.
+
+use leptos::prelude::*;
+use serde_json::Value;
+use thidua_domain::client::Edit;
+use thidua_domain::criteria::{CriteriaSet, Indicator, Status, ValueKind};
+use thidua_domain::protocol::{
+    evidence_field, indicator_values, DataSet, Fields, MutationId, Record, RecordId,
+};
+use thidua_domain::Lang;
+
+use super::Selection;
+use crate::i18n::{t, tr, UiLang};
+use crate::storage::LocalRecord;
+use crate::sync::SyncStatus;
+
+fn status_text(status: Status, lang: Lang) -> &'static str {
+    match status {
+        Status::Met => tr(lang, "Đạt", "Met"),
+        Status::NotMet => tr(lang, "Chưa đạt", "Not met"),
+        Status::NotAssessed => tr(lang, "Chưa đánh giá", "Not assessed"),
+        Status::NotConfigured => tr(lang, "Chưa cấu hình", "Not configured"),
+    }
+}
+
+fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::Met => "badge above",
+        Status::NotMet => "badge poor",
+        Status::NotAssessed => "badge average",
+        Status::NotConfigured => "badge near-poor",
+    }
+}
+
+/// The criteria set that applies to a review year, when the device has it.
+fn criteria_for(year: u16) -> Option<CriteriaSet> {
+    let set = CriteriaSet::ntm_2021_2025();
+    (set.first_year..=set.last_year)
+        .contains(&year)
+        .then_some(set)
+}
+
+/// A number as officers type it: "12,5" and "12.5" are the same.
+fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text.trim().replace(' ', "").replace(',', ".");
+    cleaned.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// What the input shows for a stored value.
+fn input_text(value: Option<&Value>, lang: Lang) -> String {
+    match value {
+        Some(Value::Number(n)) => {
+            let text = n.to_string();
+            match lang {
+                Lang::Vi => text.replace('.', ","),
+                Lang::En => text,
+            }
+        }
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+#[component]
+pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoView {
+    let lang = expect_context::<UiLang>().0;
+    let status = expect_context::<SyncStatus>();
+    let edits = crate::current_role().is_none_or(|r| r.edits());
+    let year: u16 = selection.period.as_str()[..4].parse().unwrap_or(0);
+    let Some(set) = criteria_for(year) else {
+        return view! {
+            <section class="card" data-testid="ntm-assessment">
+                <p class="notice warn" role="status">
+                    {t("Bộ tiêu chí nông thôn mới cho năm này chưa có trên máy. Hãy chọn năm 2021–2025, hoặc chờ tỉnh ban hành bộ tiêu chí mới.",
+                       "The NTM criteria for this year are not on this device. Choose 2021–2025, or wait for the province's new set.")}
+                </p>
+                <button class="big" on:click=move |_| on_back.run(())>{t("Quay lại", "Back")}</button>
+            </section>
+        }
+        .into_any();
+    };
+    let set = StoredValue::new(set);
+    let id = RecordId::of_unit_period(
+        DataSet::NtmAssessment,
+        &selection.commune,
+        &selection.period,
+    );
+    // what the form was opened on (None until first saved), and what the officer has typed
+    let seen = RwSignal::new(None::<LocalRecord>);
+    let fields = RwSignal::new(Fields::new());
+    let dirty = RwSignal::new(false);
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match crate::services().store.record(&id.to_string()).await {
+                Ok(found) => {
+                    if !dirty.get_untracked() {
+                        fields.set(
+                            found
+                                .as_ref()
+                                .map(|l| l.record.fields.clone())
+                                .unwrap_or_default(),
+                        );
+                    }
+                    seen.set(found);
+                }
+                Err(e) => message.set(Some(Err(e.message_vi()))),
+            }
+        });
+    };
+    load();
+    // another device's values arriving by sync show at once, unless the officer is typing
+    Effect::new(move |_| {
+        status.revision.track();
+        load();
+    });
+
+    let evaluation = Memo::new(move |_| {
+        let values = fields.with(|f| indicator_values(f).unwrap_or_default());
+        set.with_value(|s| s.evaluate(&values))
+    });
+    let errors = Memo::new(move |_| {
+        let values = fields.with(|f| indicator_values(f));
+        match values {
+            Ok(values) => set.with_value(|s| s.validate_values(&values)),
+            Err(errors) => errors,
+        }
+    });
+
+    let set_field = move |key: String, value: Value| {
+        fields.update(|f| {
+            if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
+                f.remove(&key);
+            } else {
+                f.insert(key, value);
+            }
+        });
+        dirty.set(true);
+        message.set(None);
+    };
+
+    let sel = selection.clone();
+    let save = move |_| {
+        if !errors.with(|e| e.is_empty()) {
+            message.set(Some(Err(tr(
+                lang.get_untracked(),
+                "Còn ô chưa đúng (ghi đỏ bên dưới). Hãy sửa rồi lưu.",
+                "Some values need a fix (in red below).",
+            )
+            .into())));
+            return;
+        }
+        let sel = sel.clone();
+        leptos::task::spawn_local(async move {
+            let services = crate::services();
+            let template = Record {
+                id,
+                data_set: DataSet::NtmAssessment,
+                org_unit: sel.commune.clone(),
+                period: sel.period.clone(),
+                fields: Fields::new(),
+                revision: 0,
+                deleted: false,
+                conflicts: Vec::new(),
+            };
+            let edit = Edit {
+                seen: seen.get_untracked().map(|l| l.record),
+                fields: fields.get_untracked(),
+                deleted: false,
+                resolved: Default::default(),
+            };
+            match services
+                .store
+                .edit(
+                    template,
+                    &edit,
+                    MutationId(services.device.new_id()),
+                    services.device.id,
+                )
+                .await
+            {
+                Ok(saved) => {
+                    dirty.set(false);
+                    if let Some(saved) = saved {
+                        seen.set(Some(saved));
+                    }
+                    crate::sync::refresh_counts(&services.store, status).await;
+                    services.trigger.fire();
+                    message.set(Some(Ok(tr(
+                        lang.get_untracked(),
+                        "Đã lưu trên máy; sẽ gửi khi có mạng.",
+                        "Saved on this device; it will be sent when online.",
+                    )
+                    .into())));
+                }
+                Err(e) => message.set(Some(Err(e.message_vi()))),
+            }
+        });
+    };
+
+    let indicator_row = move |indicator: Indicator| {
+        let code = indicator.code.clone();
+        let code_for_status = code.clone();
+        let status_of = Memo::new(move |_| {
+            evaluation.with(|e| {
+                e.criteria
+                    .iter()
+                    .flat_map(|c| c.indicators.iter())
+                    .find(|(c, _)| *c == code_for_status)
+                    .map(|(_, s)| *s)
+                    .unwrap_or(Status::NotAssessed)
+            })
+        });
+        let requirement = indicator.requirement.as_ref().map(|r| r.describe_vi());
+        let unit = indicator.unit.clone().unwrap_or_default();
+        let value_key = code.clone();
+        let input = match indicator.kind {
+            ValueKind::YesNo => {
+                let key = value_key.clone();
+                let current = move || {
+                    fields.with(|f| match f.get(&value_key) {
+                        Some(Value::Bool(true)) => "true",
+                        Some(Value::Bool(false)) => "false",
+                        _ => "",
+                    })
+                };
+                view! {
+                    <select name=code.clone() data-testid=format!("indicator-{code}") prop:value=current disabled=!edits
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            set_field(key.clone(), match v.as_str() { "true" => Value::Bool(true), "false" => Value::Bool(false), _ => Value::Null });
+                        }>
+                        <option value="">{t("— chưa đánh giá —", "— not assessed —")}</option>
+                        <option value="true">{t("Có / Đạt", "Yes")}</option>
+                        <option value="false">{t("Không / Chưa", "No")}</option>
+                    </select>
+                }.into_any()
+            }
+            ValueKind::Percent | ValueKind::Number => {
+                let key = value_key.clone();
+                let typed = RwSignal::new(input_text(
+                    fields
+                        .with_untracked(|f| f.get(&value_key).cloned())
+                        .as_ref(),
+                    lang.get_untracked(),
+                ));
+                let bad = RwSignal::new(false);
+                view! {
+                    <input type="text" inputmode="decimal" name=code.clone() data-testid=format!("indicator-{code}") disabled=!edits
+                        prop:value=move || typed.get()
+                        on:input=move |ev| {
+                            let text = event_target_value(&ev);
+                            typed.set(text.clone());
+                            match parse_number(&text) {
+                                Some(n) => { bad.set(false); set_field(key.clone(), serde_json::json!(n)); }
+                                None if text.trim().is_empty() => { bad.set(false); set_field(key.clone(), Value::Null); }
+                                None => bad.set(true),
+                            }
+                        }/>
+                    {move || bad.get().then(|| view! { <span class="field-error" role="alert">{t("Phải là một số, ví dụ 12,5", "Must be a number, e.g. 12.5")}</span> })}
+                }.into_any()
+            }
+            ValueKind::Text => {
+                let key = value_key.clone();
+                view! {
+                    <input type="text" name=code.clone() data-testid=format!("indicator-{code}") disabled=!edits
+                        prop:value=move || fields.with(|f| input_text(f.get(&value_key), Lang::Vi))
+                        on:input=move |ev| set_field(key.clone(), Value::String(event_target_value(&ev)))/>
+                }.into_any()
+            }
+        };
+        let evidence_key = evidence_field(&code);
+        let evidence_key_for_value = evidence_key.clone();
+        let code_for_errors = code.clone();
+        let evidence_for_errors = evidence_key.clone();
+        view! {
+            <div class="indicator" data-testid=format!("ntm-indicator-{code}")>
+                <div class="indicator-head">
+                    <span class="code">{code.clone()}</span>
+                    <span class="name">{move || if lang.get() == Lang::Vi { indicator.name_vi.clone() } else { indicator.name_en.clone() }}</span>
+                    <span class=move || status_class(status_of.get()) data-testid="indicator-status">{move || status_text(status_of.get(), lang.get())}</span>
+                </div>
+                <small class="requirement">
+                    {match requirement {
+                        Some(r) => format!("{} {r} {unit}", tr(Lang::Vi, "Mức đạt:", "Required:")),
+                        None => "Tỉnh chưa đặt mức đạt (chưa cấu hình)".to_string(),
+                    }}
+                </small>
+                <label class="field">
+                    <span>{t("Giá trị", "Value")}</span>
+                    {input}
+                </label>
+                <label class="field">
+                    <span>{t("Minh chứng (văn bản, số liệu, nơi lưu hồ sơ)", "Evidence (documents, figures, where the file is kept)")}</span>
+                    <input type="text" name=evidence_key.clone() disabled=!edits
+                        prop:value=move || fields.with(|f| input_text(f.get(&evidence_key_for_value), Lang::Vi))
+                        on:input=move |ev| set_field(evidence_key.clone(), Value::String(event_target_value(&ev)))/>
+                </label>
+                {move || errors.with(|es| es.iter().filter(|e| e.field == code_for_errors || e.field == evidence_for_errors)
+                    .map(|e| view! { <span class="field-error" role="alert">{e.message(lang.get()).to_string()}</span> }).collect_view())}
+            </div>
+        }
+    };
+
+    let groups = set.with_value(|s| s.groups.clone());
+    view! {
+        <section class="card ntm" data-testid="ntm-assessment">
+            <div class="row">
+                <h2>{t("Tự đánh giá tiêu chí nông thôn mới", "NTM self-assessment")}" — "{selection.period.as_str().to_string()}</h2>
+                <button class="big" on:click=move |_| on_back.run(())>{t("Về danh sách hộ", "Back to households")}</button>
+            </div>
+            <p class="summary" data-testid="ntm-summary">
+                {move || evaluation.with(|e| format!("{} {}/{} {}", tr(lang.get(), "Đạt", "Met"), e.met, e.total, tr(lang.get(), "tiêu chí", "criteria")))}
+                {move || evaluation.with(|e| e.meets_standard()).then(|| view! { <strong>{t(" — xã đạt chuẩn nông thôn mới", " — the commune meets the NTM standard")}</strong> })}
+            </p>
+            {crate::current_role().map(|role| view! {
+                <crate::components::submission::SubmissionPanel selection=selection.clone() role=role data_set="ntm_assessment"/>
+            })}
+            {groups.into_iter().map(|group| {
+                let criteria: Vec<_> = set.with_value(|s| s.criteria.iter().filter(|c| c.group == group.id).cloned().collect());
+                view! {
+                    <h3 class="group">{move || if lang.get() == Lang::Vi { group.name_vi.clone() } else { group.name_en.clone() }}</h3>
+                    {criteria.into_iter().map(|criterion| {
+                        let number = criterion.number;
+                        let criterion_status = move || evaluation.with(|e| e.criteria.iter().find(|c| c.number == number).map(|c| c.status).unwrap_or(Status::NotAssessed));
+                        view! {
+                            <details class="criterion" data-testid=format!("criterion-{number}")>
+                                <summary>
+                                    <span class="number">{number}". "</span>
+                                    <span class="name">{move || if lang.get() == Lang::Vi { criterion.name_vi.clone() } else { criterion.name_en.clone() }}</span>
+                                    <span class=move || status_class(criterion_status()) data-testid="criterion-status">{move || status_text(criterion_status(), lang.get())}</span>
+                                </summary>
+                                {criterion.indicators.clone().into_iter().map(indicator_row).collect_view()}
+                            </details>
+                        }
+                    }).collect_view()}
+                }
+            }).collect_view()}
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="notice" role="status" data-testid="ntm-saved">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="notice error" role="alert">{text}</p> }.into_any(),
+            })}
+            {edits.then(|| view! {
+                <div class="formbar">
+                    <div class="actions">
+                        <button class="primary big" data-testid="ntm-save" on:click=save>{t("Lưu", "Save")}</button>
+                    </div>
+                </div>
+            })}
+        </section>
+    }
+    .into_any()
+}

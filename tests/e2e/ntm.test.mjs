@@ -1,0 +1,93 @@
+// The commune's NTM self-assessment: live status per indicator and criterion, "chưa cấu hình" where
+// the province set no requirement, saved offline, two officers' values merged into one record, sent
+// for the district's review.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, openApp, chooseYear, chooseCommune, waitForText } from './harness.mjs';
+
+const A = { username: 'ntm.a', password: 'mat-khau-ntm-a', display_name: 'Cán bộ NTM A', role: 'commune_officer', org_unit: '03646' };
+const B = { username: 'ntm.b', password: 'mat-khau-ntm-b', display_name: 'Cán bộ NTM B', role: 'commune_officer', org_unit: '03646' };
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  await server.createUser(A);
+  await server.createUser(B);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function openAssessment(user) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openApp(page, server.url, user);
+  await chooseYear(page, 2023);
+  await chooseCommune(page, 'chieng le', 'Phường Chiềng Lề');
+  await waitForText(page.getByTestId('last-sync'), 'Đồng bộ lúc');
+  await page.getByTestId('open-ntm').click();
+  await page.getByTestId('ntm-assessment').waitFor();
+  return { context, page };
+}
+
+test('an officer assesses criterion 15 offline with live status; a colleague adds evidence; both reach one record', async () => {
+  const a = await openAssessment(A);
+  const b = await openAssessment(B);
+  await waitForText(a.page.getByTestId('ntm-summary'), 'Đạt 0/19 tiêu chí');
+  // a criterion whose requirements the province has not set
+  await waitForText(a.page.getByTestId('criterion-1').getByTestId('criterion-status'), 'Chưa cấu hình');
+
+  await a.context.setOffline(true);
+  await b.context.setOffline(true);
+  const c15 = a.page.getByTestId('criterion-15');
+  await c15.locator('summary').click();
+  await a.page.getByTestId('indicator-15.3').fill('12,5');
+  await waitForText(a.page.getByTestId('ntm-indicator-15.3').getByTestId('indicator-status'), 'Đạt');
+  await a.page.getByTestId('indicator-15.4').fill('40');
+  await waitForText(a.page.getByTestId('ntm-indicator-15.4').getByTestId('indicator-status'), 'Chưa đạt');
+  await waitForText(c15.getByTestId('criterion-status'), 'Chưa đạt');
+  await a.page.getByTestId('indicator-15.4').fill('abc');
+  await waitForText(a.page.getByTestId('ntm-indicator-15.4'), 'Phải là một số');
+  await a.page.getByTestId('indicator-15.4').fill('55');
+  await waitForText(a.page.getByTestId('ntm-indicator-15.4').getByTestId('indicator-status'), 'Đạt');
+  // both verified requirements met; the criterion's other indicators have none set yet
+  await waitForText(c15.getByTestId('criterion-status'), 'Chưa cấu hình');
+  await a.page.getByTestId('ntm-save').click();
+  await waitForText(a.page.getByTestId('ntm-saved'), 'Đã lưu trên máy');
+
+  // B, offline too, writes the evidence for 15.3
+  await b.page.getByTestId('criterion-15').locator('summary').click();
+  await b.page.locator('input[name="evidence/15.3"]').fill('Báo cáo trạm y tế xã, tháng 11/2023');
+  await b.page.getByTestId('ntm-save').click();
+  await waitForText(b.page.getByTestId('ntm-saved'), 'Đã lưu trên máy');
+
+  await a.context.setOffline(false);
+  await a.page.getByTestId('sync-now').click();
+  await waitForText(a.page.getByTestId('pending'), 'Đã gửi hết');
+  await b.context.setOffline(false);
+  await b.page.getByTestId('sync-now').click();
+  await waitForText(b.page.getByTestId('pending'), 'Đã gửi hết');
+
+  const { records } = await server.pull('03646');
+  const assessments = records.filter((r) => r.data_set === 'ntm_assessment');
+  assert.equal(assessments.length, 1, 'one record for the commune and year');
+  assert.deepEqual(assessments[0].fields, { '15.3': 12.5, '15.4': 55, 'evidence/15.3': 'Báo cáo trạm y tế xã, tháng 11/2023' });
+  assert.deepEqual(assessments[0].conflicts ?? [], []);
+
+  // A sees B's evidence after syncing, on the open screen
+  await a.page.getByTestId('sync-now').click();
+  await waitForText(a.page.getByTestId('pending'), 'Đã gửi hết');
+  await a.page.waitForFunction(() => document.querySelector('input[name="evidence/15.3"]').value === 'Báo cáo trạm y tế xã, tháng 11/2023');
+  await waitForText(a.page.getByTestId('ntm-summary'), 'Đạt 0/19 tiêu chí');
+
+  // sent for the district's review
+  const panel = a.page.getByTestId('ntm-assessment').getByTestId('submission');
+  await panel.getByTestId('submit-report').click();
+  await waitForText(panel.getByTestId('submission-state'), 'Đã gửi');
+  await Promise.all([a.context.close(), b.context.close()]);
+});
