@@ -123,7 +123,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         set.with_value(|s| s.evaluate(&values))
     });
     let errors = Memo::new(move |_| {
-        let values = fields.with(|f| indicator_values(f));
+        let values = fields.with(indicator_values);
         match values {
             Ok(values) => set.with_value(|s| s.validate_values(&values)),
             Err(errors) => errors,
