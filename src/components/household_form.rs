@@ -28,6 +28,39 @@ struct FormState {
     deprivations: RwSignal<Vec<Deprivation>>,
 }
 
+/// What the officer has typed, as it is kept in a draft: the texts exactly, typos included.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FormDraft {
+    head_name: String,
+    village: String,
+    area: Area,
+    members: String,
+    working_age_members: String,
+    children_under_16: String,
+    members_16_to_30: String,
+    income: String,
+    floor_area: String,
+    deprivations: Vec<Deprivation>,
+    /// When it was last written (Unix ms), to tell the officer.
+    saved_at: f64,
+}
+
+/// The meta key of a household form's draft: one per household, one for a new household per commune
+/// and year.
+fn draft_key(existing: Option<&LocalRecord>, selection: &Selection) -> String {
+    match existing {
+        Some(l) => format!("draft:household:{}", l.id),
+        None => format!(
+            "draft:household:new:{}:{}",
+            selection.commune,
+            selection.period.as_str()
+        ),
+    }
+}
+
+/// How long typing must pause before the draft is written.
+const DRAFT_PAUSE_MS: i32 = 600;
+
 /// Reads a whole number as officers write it: "1.500.000", "1 500 000" and "1500000" are the same.
 pub fn parse_whole(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
     let cleaned: String = text
@@ -76,6 +109,35 @@ impl FormState {
             floor_area: num(h.and_then(|h| h.floor_area_m2)),
             deprivations: RwSignal::new(h.map(|h| h.deprivations.clone()).unwrap_or_default()),
         }
+    }
+
+    fn draft(&self) -> FormDraft {
+        FormDraft {
+            head_name: self.head_name.get(),
+            village: self.village.get(),
+            area: self.area.get(),
+            members: self.members.get(),
+            working_age_members: self.working_age_members.get(),
+            children_under_16: self.children_under_16.get(),
+            members_16_to_30: self.members_16_to_30.get(),
+            income: self.income.get(),
+            floor_area: self.floor_area.get(),
+            deprivations: self.deprivations.get(),
+            saved_at: 0.0,
+        }
+    }
+
+    fn restore(&self, d: &FormDraft) {
+        self.head_name.set(d.head_name.clone());
+        self.village.set(d.village.clone());
+        self.area.set(d.area);
+        self.members.set(d.members.clone());
+        self.working_age_members.set(d.working_age_members.clone());
+        self.children_under_16.set(d.children_under_16.clone());
+        self.members_16_to_30.set(d.members_16_to_30.clone());
+        self.income.set(d.income.clone());
+        self.floor_area.set(d.floor_area.clone());
+        self.deprivations.set(d.deprivations.clone());
     }
 
     /// Puts a stored value into the form (the officer picked it to settle a conflict).
@@ -192,6 +254,109 @@ pub fn HouseholdForm(
         .as_ref()
         .map(|l| l.record.conflicts.clone())
         .unwrap_or_default();
+    // Drafts: what is typed is kept on the device as the officer types (after a short pause), so a
+    // closed tab, a flat battery or an app update loses nothing; opening the form again brings it back.
+    let key = StoredValue::new(draft_key(existing.as_ref(), &selection));
+    let pristine = StoredValue::new(form.draft());
+    let restored_at = RwSignal::new(None::<f64>);
+    let ready = RwSignal::new(false); // no draft writes until the stored one has been read
+    if edits {
+        leptos::task::spawn_local(async move {
+            let store = crate::services().store.clone();
+            if let Ok(Some(draft)) = store.meta::<FormDraft>(&key.get_value()).await {
+                form.restore(&draft);
+                restored_at.set(Some(draft.saved_at));
+            }
+            ready.set(true);
+        });
+    }
+    let dirty = Memo::new(move |_| {
+        let mut now = form.draft();
+        now.saved_at = 0.0;
+        pristine.with_value(|p| *p != now)
+    });
+    let timer = StoredValue::new(None::<i32>);
+    Effect::new(move |_| {
+        let mut draft = form.draft(); // tracks every field
+        if !ready.get() || !edits {
+            return;
+        }
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(t) = timer.get_value() {
+            window.clear_timeout_with_handle(t);
+        }
+        let is_dirty = dirty.get_untracked();
+        let write = wasm_bindgen::closure::Closure::once_into_js(move || {
+            leptos::task::spawn_local(async move {
+                let store = crate::services().store.clone();
+                if is_dirty {
+                    draft.saved_at = js_sys::Date::now();
+                    let _ = store.set_meta(&key.get_value(), &draft).await;
+                } else {
+                    let _ = store.delete_meta(&key.get_value()).await;
+                }
+            });
+        });
+        timer.set_value(
+            window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    wasm_bindgen::JsCast::unchecked_ref(&write),
+                    DRAFT_PAUSE_MS,
+                )
+                .ok(),
+        );
+    });
+    // a tab closed with unsaved typing: the browser asks first (the draft is kept either way)
+    let before_unload = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
+        move |event: web_sys::BeforeUnloadEvent| {
+            if dirty.get_untracked() {
+                event.prevent_default();
+                event.set_return_value("");
+            }
+        },
+    );
+    if let Some(window) = web_sys::window() {
+        let _ = window.add_event_listener_with_callback(
+            "beforeunload",
+            wasm_bindgen::JsCast::unchecked_ref(before_unload.as_ref()),
+        );
+    }
+    let before_unload = StoredValue::new_local(before_unload);
+    on_cleanup(move || {
+        if let Some(window) = web_sys::window() {
+            before_unload.with_value(|f| {
+                let _ = window.remove_event_listener_with_callback(
+                    "beforeunload",
+                    wasm_bindgen::JsCast::unchecked_ref(f.as_ref()),
+                );
+            });
+        }
+    });
+    let discard_draft = move || {
+        leptos::task::spawn_local(async move {
+            let _ = crate::services().store.delete_meta(&key.get_value()).await;
+        });
+    };
+    // leaving with unsaved changes asks first
+    let leave = move |_| {
+        if edits && dirty.get_untracked() {
+            let question = tr(
+                lang.get_untracked(),
+                "Bỏ các thay đổi chưa lưu của hộ này?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
+                "Discard the unsaved changes to this household?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
+            );
+            let confirmed = web_sys::window()
+                .and_then(|w| w.confirm_with_message(question).ok())
+                .unwrap_or(false);
+            if !confirmed {
+                return;
+            }
+            discard_draft();
+        }
+        on_done.run(());
+    };
     let existing = StoredValue::new(existing);
     // the officer's picks for conflicted fields: field → value (None: what is typed in the form)
     let chosen = RwSignal::new(Vec::<(String, Option<serde_json::Value>)>::new());
@@ -297,6 +462,7 @@ pub fn HouseholdForm(
             };
             match saved {
                 Ok(_) => {
+                    let _ = services.store.delete_meta(&key.get_value()).await;
                     // the badge counts the new change at once, even before sync tries to send it
                     crate::sync::refresh_counts(&services.store, status).await;
                     services.trigger.fire();
@@ -344,6 +510,12 @@ pub fn HouseholdForm(
     view! {
         <section class="card form" data-testid="household-form">
             <h2>{move || if existing.with_value(|e| e.is_some()) { t("Sửa hộ gia đình", "Edit household")() } else { t("Thêm hộ gia đình", "Add household")() }}</h2>
+            {move || restored_at.get().map(|at| view! {
+                <p class="notice" role="status" data-testid="draft-restored">
+                    {format!("{} {}. ", tr(lang.get(), "Đã mở lại bản nháp chưa lưu lúc", "Reopened the unsaved draft from"), crate::components::sync_badge::short_time(at))}
+                    {t("Bấm «Lưu» để lưu, hoặc «Hủy» để bỏ.", "Press Save to keep it, or Cancel to discard it.")}
+                </p>
+            })}
             {(!server_errors.with_value(|e| e.is_empty())).then(|| view! {
                 <p class="notice error" role="alert" data-testid="needs-fix-notice">
                     {t("Máy chủ chưa nhận hộ này vì có ô chưa đúng (ghi bên dưới). Hãy sửa rồi lưu; dữ liệu vẫn giữ trên máy.",
@@ -405,7 +577,7 @@ pub fn HouseholdForm(
                     <button class="primary big" on:click=save disabled=move || saving.get() data-testid="save">{t("Lưu", "Save")}</button>
                 })}
                 {(!edits).then(|| view! { <span class="notice" data-testid="read-only">{t("Chỉ xem: giám sát huyện không sửa dữ liệu của xã.", "Read only: district supervisors do not edit commune data.")}</span> })}
-                <button class="big" on:click=move |_| on_done.run(())>{if edits { t("Hủy", "Cancel") } else { t("Quay lại", "Back") }}</button>
+                <button class="big" on:click=leave data-testid="cancel">{if edits { t("Hủy", "Cancel") } else { t("Quay lại", "Back") }}</button>
                 {(edits && existing.with_value(|e| e.is_some())).then(|| view! {
                     <button class="danger" on:click=delete data-testid="delete">{t("Xóa hộ", "Delete")}</button>
                 })}

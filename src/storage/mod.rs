@@ -219,6 +219,20 @@ impl Store {
         Ok(entry.and_then(|e| serde_json::from_value(e.value).ok()))
     }
 
+    /// Removes a meta entry (a draft once saved or discarded).
+    pub async fn delete_meta(&self, key: &str) -> Result<()> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(META)?;
+        let delete = store.delete(key.to_string()).build()?;
+        delete.await?;
+        commit(tx).await?;
+        Ok(())
+    }
+
     pub async fn set_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
         let tx = self
             .db

@@ -1,0 +1,80 @@
+// Drafts save themselves: typing in a household form is kept on the device, so a reload, a closed tab
+// or an update loses nothing; leaving with unsaved changes asks first.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, openApp, chooseYear, chooseCommune, addHousehold, waitForText } from './harness.mjs';
+
+const OFFICER = { username: 'bannhap.chiengle', password: 'mat-khau-ban-nhap', display_name: 'Cán bộ bản nháp', role: 'commune_officer', org_unit: '03646' };
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  await server.createUser(OFFICER);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a half-typed household survives a reload, and leaving it asks first', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openApp(page, server.url, OFFICER);
+  await chooseYear(page, 2023);
+  await chooseCommune(page, 'chieng le', 'Phường Chiềng Lề');
+  await addHousehold(page, { fields: { head_name: 'Lường Văn Nháp', village: 'Bản Hụm', members: 4, working_age_members: 2,
+    children_under_16: 2, members_16_to_30: 1, income_per_person_month: '1.000.000' } });
+
+  const open = async () => {
+    await page.getByTestId('household').filter({ hasText: 'Lường Văn Nháp' }).click();
+    return page.getByTestId('household-form');
+  };
+  let form = await open();
+  await form.locator('input[name="income_per_person_month"]').fill('1.750.000');
+  await page.waitForTimeout(1200); // the draft is written after a short pause in typing
+
+  // the tab goes away with the change unsaved: the browser asks, and the draft is kept anyway
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.type()); d.accept(); });
+  await page.reload();
+  await page.getByTestId('households').waitFor({ timeout: 90_000 });
+  assert.ok(dialogs.includes('beforeunload'), `asked before leaving: ${dialogs}`);
+  form = await open();
+  await page.getByTestId('draft-restored').waitFor();
+  assert.equal(await form.locator('input[name="income_per_person_month"]').inputValue(), '1.750.000');
+  assert.equal((await server.pull('03646')).records.length <= 1, true);
+
+  // "Hủy" with unsaved changes asks; accepting discards the draft
+  dialogs.length = 0;
+  await page.getByTestId('cancel').click();
+  await page.getByTestId('households').waitFor();
+  assert.deepEqual(dialogs, ['confirm']);
+  form = await open();
+  assert.equal(await page.getByTestId('draft-restored').count(), 0);
+  assert.equal(await form.locator('input[name="income_per_person_month"]').inputValue(), '1000000');
+
+  // an unchanged form leaves without a question
+  dialogs.length = 0;
+  await page.getByTestId('cancel').click();
+  await page.getByTestId('households').waitFor();
+  assert.deepEqual(dialogs, []);
+
+  // a restored draft, saved, is the household
+  form = await open();
+  await form.locator('input[name="village"]').fill('Bản Nháp Mới');
+  await page.waitForTimeout(1200);
+  await page.reload();
+  await page.getByTestId('households').waitFor({ timeout: 90_000 });
+  form = await open();
+  await page.getByTestId('draft-restored').waitFor();
+  await page.getByTestId('save').click();
+  await page.getByTestId('households').waitFor();
+  await waitForText(page.getByTestId('households'), 'Bản Nháp Mới');
+  form = await open();
+  assert.equal(await page.getByTestId('draft-restored').count(), 0, 'no draft once saved');
+  await context.close();
+});
