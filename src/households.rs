@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use thidua_domain::client::Edit;
 use thidua_domain::org::UnitCode;
-use thidua_domain::poverty::Household;
+use thidua_domain::poverty::{Household, CARRIED_FROM};
 use thidua_domain::protocol::{
     DataSet, DeviceId, IdGenerator, MutationId, Period, Record, RecordId,
 };
@@ -94,9 +94,14 @@ pub async fn save_household(
         deleted: false,
         conflicts: Vec::new(),
     };
+    let mut fields = household.to_fields();
+    // the link to last year's list is not on the form: it stays as it was
+    if let Some(link) = seen.and_then(|l| l.record.fields.get(CARRIED_FROM)) {
+        fields.insert(CARRIED_FROM.into(), link.clone());
+    }
     let edit = Edit {
         seen: seen.map(|l| l.record.clone()),
-        fields: household.to_fields(),
+        fields,
         deleted: false,
         resolved,
     };
@@ -165,4 +170,56 @@ pub fn deletion_in_conflict(record: &Record) -> bool {
         .conflicts
         .iter()
         .any(|c| c.field == thidua_domain::protocol::DELETED_FIELD)
+}
+
+/// Carries last year's household list over into this year's review (the review starts from last
+/// year's list): each household of `from` not yet carried becomes a record of `to` with the same
+/// answers, linked back to it. Returns how many were carried. Safe to repeat, and on two devices at
+/// once: a carried household's id is derived from the original's.
+pub async fn carry_over(
+    store: &Store,
+    device: &Device,
+    commune: &UnitCode,
+    from: &Period,
+    to: &Period,
+) -> Result<usize> {
+    let mut carried = 0;
+    for original in households_of(store, commune, from).await? {
+        if original.record.deleted {
+            continue; // listed only because of an open delete conflict
+        }
+        let id = RecordId::carried(original.record.id, to);
+        if store.record(&id.to_string()).await?.is_some() {
+            continue;
+        }
+        let mut fields = original.record.fields.clone();
+        fields.insert(
+            CARRIED_FROM.into(),
+            serde_json::Value::String(original.record.id.to_string()),
+        );
+        let template = Record {
+            id,
+            data_set: DataSet::Household,
+            org_unit: commune.clone(),
+            period: to.clone(),
+            fields: Default::default(),
+            revision: 0,
+            deleted: false,
+            conflicts: Vec::new(),
+        };
+        let edit = Edit {
+            seen: None,
+            fields,
+            deleted: false,
+            resolved: BTreeSet::new(),
+        };
+        if store
+            .edit(template, &edit, MutationId(device.new_id()), device.id)
+            .await?
+            .is_some()
+        {
+            carried += 1;
+        }
+    }
+    Ok(carried)
 }

@@ -539,3 +539,54 @@ async fn pushes_are_gzip_compressed_by_the_browser() {
         .unwrap();
     assert_eq!(inflated.as_string().unwrap(), text);
 }
+
+#[wasm_bindgen_test]
+async fn last_years_list_is_carried_over_once_with_a_link_back() {
+    let store = fresh("t-carry").await;
+    let device = Device::load(&store).await.unwrap();
+    for name in ["Hộ Năm Trước 1", "Hộ Năm Trước 2"] {
+        save_household(
+            &store,
+            &device,
+            None,
+            &commune(),
+            &period(),
+            &household(name, 1_000_000),
+            BTreeSet::new(),
+        )
+        .await
+        .unwrap()
+        .expect("saved");
+    }
+    let next = Period::parse("2024").unwrap();
+    assert_eq!(
+        thidua_app::households::carry_over(&store, &device, &commune(), &period(), &next)
+            .await
+            .unwrap(),
+        2
+    );
+    // again (or on a second device): nothing more, the same ids
+    assert_eq!(
+        thidua_app::households::carry_over(&store, &device, &commune(), &period(), &next)
+            .await
+            .unwrap(),
+        0
+    );
+    let before = households_of(&store, &commune(), &period()).await.unwrap();
+    let after = households_of(&store, &commune(), &next).await.unwrap();
+    assert_eq!(after.len(), 2);
+    for original in &before {
+        let carried = after
+            .iter()
+            .find(|l| {
+                l.record.id == thidua_domain::protocol::RecordId::carried(original.record.id, &next)
+            })
+            .expect("carried with the derived id");
+        assert_eq!(carried.record.fields["carried_from"], json!(original.id));
+        assert_eq!(
+            carried.record.fields["head_name"],
+            original.record.fields["head_name"]
+        );
+    }
+    store.close();
+}

@@ -1,8 +1,10 @@
 //! A commune's households for the review year, read from the device.
 
 use leptos::prelude::*;
-use thidua_domain::poverty::{Classification, Household, ReviewCount, ReviewTotals};
-use thidua_domain::protocol::Period;
+use thidua_domain::poverty::{
+    Classification, Escapes, Household, ReviewCount, ReviewTotals, CARRIED_FROM,
+};
+use thidua_domain::protocol::{Period, RecordId};
 use thidua_domain::Lang;
 
 use super::Selection;
@@ -117,7 +119,11 @@ pub fn HouseholdList(
     let lang = expect_context::<UiLang>().0;
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let households = RwSignal::new(Vec::<LocalRecord>::new());
-    let last_year = RwSignal::new(None::<ReviewTotals>);
+    let last_year_list = RwSignal::new(Vec::<LocalRecord>::new());
+    let last_year =
+        Signal::derive(move || last_year_list.with(|l| (!l.is_empty()).then(|| totals_of(l))));
+    let carrying = RwSignal::new(None::<Result<usize, String>>);
+    let carry_busy = RwSignal::new(false);
     let load_error = RwSignal::new(None::<String>);
     let query = RwSignal::new(String::new());
     let class_filter = RwSignal::new(String::from("all"));
@@ -151,12 +157,85 @@ pub fn HouseholdList(
                 if let Ok(list) =
                     crate::households::households_of(&services.store, &sel.commune, &previous).await
                 {
-                    last_year.set((!list.is_empty()).then(|| totals_of(&list)));
+                    last_year_list.set(list);
                 }
             }
         });
     });
 
+    let this_period = selection.period.clone();
+    let previous_label = StoredValue::new(
+        previous_year(&selection.period)
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+    );
+    // last year's households not yet in this year's list
+    let to_carry = Memo::new(move |_| {
+        let present: std::collections::BTreeSet<String> =
+            households.with(|h| h.iter().map(|l| l.id.clone()).collect());
+        last_year_list.with(|l| {
+            l.iter()
+                .filter(|o| !o.record.deleted)
+                .filter(|o| {
+                    !present.contains(&RecordId::carried(o.record.id, &this_period).to_string())
+                })
+                .count()
+        })
+    });
+    // this year's class of each carried household against last year's
+    let before = Memo::new(move |_| {
+        last_year_list.with(|l| {
+            l.iter()
+                .filter_map(|o| {
+                    Some((
+                        o.id.clone(),
+                        Household::from_fields(&o.record.fields)
+                            .ok()?
+                            .classification(),
+                    ))
+                })
+                .collect::<std::collections::BTreeMap<String, Classification>>()
+        })
+    });
+    let escapes = Memo::new(move |_| {
+        households.with(|h| {
+            Escapes::of(h.iter().filter(|l| !l.record.deleted).filter_map(|l| {
+                let from = l.record.fields.get(CARRIED_FROM)?.as_str()?;
+                let was = before.with(|b| b.get(from).copied())?;
+                Some((
+                    was,
+                    Household::from_fields(&l.record.fields)
+                        .ok()?
+                        .classification(),
+                ))
+            }))
+        })
+    });
+    let sel_for_carry = selection.clone();
+    let carry = Callback::new(move |_: ()| {
+        let sel = sel_for_carry.clone();
+        let Some(previous) = previous_year(&sel.period) else {
+            return;
+        };
+        carry_busy.set(true);
+        leptos::task::spawn_local(async move {
+            let services = crate::services();
+            let result = crate::households::carry_over(
+                &services.store,
+                &services.device,
+                &sel.commune,
+                &previous,
+                &sel.period,
+            )
+            .await
+            .map_err(|e| e.message_vi());
+            carrying.set(Some(result));
+            carry_busy.set(false);
+            crate::sync::refresh_counts(&services.store, status).await;
+            status.revision.update(|r| *r += 1); // reload the list
+            services.trigger.fire();
+        });
+    });
     let filtered = Memo::new(move |_| {
         let words = thidua_domain::text::search_key(&query.get());
         let class = class_filter.get();
@@ -212,6 +291,16 @@ pub fn HouseholdList(
                     {t("+ Thêm hộ", "+ Add household")}
                 </button>
             })}
+            {move || (edits && to_carry.get() > 0).then(|| view! {
+                <button class="big" data-testid="carry-over" disabled=move || carry_busy.get() on:click=move |_| carry.run(())>
+                    {move || format!("{} {} {} {}", tr(lang.get(), "Chép", "Carry over"), to_carry.get(),
+                        tr(lang.get(), "hộ từ danh sách năm", "households from the list of"), previous_label.get_value())}
+                </button>
+            })}
+            {move || carrying.get().map(|r| match r {
+                Ok(n) => view! { <p class="notice" role="status" data-testid="carried">{format!("{} {n} {}", tr(lang.get(), "Đã chép", "Carried over"), tr(lang.get(), "hộ; hãy rà soát lại từng hộ.", "households; review each one."))}</p> }.into_any(),
+                Err(e) => view! { <p class="notice error" role="alert">{e}</p> }.into_any(),
+            })}
             {crate::current_role().map(|role| view! {
                 <crate::components::submission::SubmissionPanel selection=selection.clone() role=role/>
             })}
@@ -220,7 +309,16 @@ pub fn HouseholdList(
                 {move || format!("{} {}", households.get().len(), t("hộ", "households")())}
             </p>
             {move || (!households.with(|h| h.is_empty())).then(|| view! {
-                <ReviewTotalsTable totals=Signal::derive(move || households.with(|h| totals_of(h))) last_year=last_year.into()/>
+                <ReviewTotalsTable totals=Signal::derive(move || households.with(|h| totals_of(h))) last_year=last_year/>
+                <p class="escapes" data-testid="escapes">
+                    {move || {
+                        let e = escapes.get();
+                        format!("{} {} · {} {} · {} {}",
+                            tr(lang.get(), "Thoát nghèo:", "Left poverty:"), e.left_poverty,
+                            tr(lang.get(), "thoát cận nghèo:", "left near-poverty:"), e.left_near_poverty,
+                            tr(lang.get(), "nghèo mới hoặc tái nghèo:", "newly or again poor:"), e.fell_into_poverty)
+                    }}
+                </p>
             })}
             <div class="filters">
                 <label class="field">

@@ -609,6 +609,19 @@ impl Household {
                 )),
             }
         }
+        if let Some(link) = fields.get(CARRIED_FROM) {
+            if !link
+                .as_str()
+                .is_some_and(|t| uuid::Uuid::try_parse(t).is_ok())
+            {
+                errors.push(err(
+                    CARRIED_FROM,
+                    "wrong_type",
+                    "phải là mã của hộ trong danh sách năm trước",
+                    "must be the id of a household of last year's list",
+                ));
+            }
+        }
         for name in fields.keys() {
             if !KNOWN_FIELDS.contains(&name.as_str())
                 && !Deprivation::ALL.iter().any(|d| d.field() == name)
@@ -650,7 +663,8 @@ impl Household {
     }
 }
 
-const KNOWN_FIELDS: [&str; 9] = [
+const KNOWN_FIELDS: [&str; 10] = [
+    CARRIED_FROM,
     "head_name",
     "village",
     "area",
@@ -751,5 +765,39 @@ impl ReviewTotals {
             totals.commune.add(class);
         }
         totals
+    }
+}
+
+/// The field linking a household of this year's review to the same household in last year's list
+/// (the record it was carried over from). Not part of the form: it travels beside it.
+pub const CARRIED_FROM: &str = "carried_from";
+
+/// Households that left poverty (thoát nghèo) or near-poverty since last year's review: each pair is
+/// (last year's class, this year's class) of a carried-over household.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Escapes {
+    /// Poor last year, not poor now.
+    pub left_poverty: u32,
+    /// Near-poor last year, neither poor nor near-poor now.
+    pub left_near_poverty: u32,
+    /// Not poor last year, poor now (tái nghèo).
+    pub fell_into_poverty: u32,
+}
+
+impl Escapes {
+    pub fn of(pairs: impl IntoIterator<Item = (Classification, Classification)>) -> Escapes {
+        let mut e = Escapes::default();
+        for (before, now) in pairs {
+            match (before, now) {
+                (Classification::Poor, Classification::Poor) => {}
+                (Classification::Poor, _) => e.left_poverty += 1,
+                (Classification::NearPoor, Classification::Poor) => e.fell_into_poverty += 1,
+                (Classification::NearPoor, Classification::NearPoor) => {}
+                (Classification::NearPoor, _) => e.left_near_poverty += 1,
+                (_, Classification::Poor) => e.fell_into_poverty += 1,
+                _ => {}
+            }
+        }
+        e
     }
 }

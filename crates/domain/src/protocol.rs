@@ -63,6 +63,15 @@ impl RecordId {
     }
 }
 
+impl RecordId {
+    /// The record a household of `from`'s list becomes in the review of `period` when carried over:
+    /// the same id on every device, so two officers carrying the list over offline make one copy.
+    pub fn carried(from: RecordId, period: &Period) -> RecordId {
+        let name = format!("thidua:carried:{}:{}", from, period.as_str());
+        RecordId(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
+    }
+}
+
 uuid_id!(
     /// A mutation's id (UUIDv7), for idempotency and for the deterministic conflict winner.
     MutationId

@@ -324,3 +324,38 @@ mod review_totals {
         }
     }
 }
+
+#[test]
+fn carried_over_households_keep_their_link_and_leaving_poverty_is_counted() {
+    use serde_json::json;
+    use thidua_domain::poverty::{Classification::*, Escapes, Household, CARRIED_FROM};
+    let mut fields =
+        serde_json::from_value::<std::collections::BTreeMap<String, serde_json::Value>>(json!({
+            "head_name": "Lò Văn A", "village": "Bản Hụm", "area": "rural", "members": 4,
+            "working_age_members": 2, "children_under_16": 2, "members_16_to_30": 1,
+            "income_per_person_month": 1200000, "floor_area_m2": 40
+        }))
+        .unwrap();
+    fields.insert(
+        CARRIED_FROM.into(),
+        json!("01890a5d-ac96-774b-bcce-b302099a8057"),
+    );
+    assert!(Household::parse_valid(&fields).is_ok());
+    fields.insert(CARRIED_FROM.into(), json!("năm ngoái"));
+    let errors = Household::parse_valid(&fields).unwrap_err();
+    assert_eq!(errors[0].field, CARRIED_FROM);
+
+    let e = Escapes::of([
+        (Poor, NearPoor),
+        (Poor, Poor),
+        (Poor, Above),
+        (NearPoor, AverageLivingStandard),
+        (NearPoor, Poor),
+        (Above, Poor),
+        (NearPoor, NearPoor),
+    ]);
+    assert_eq!(
+        (e.left_poverty, e.left_near_poverty, e.fell_into_poverty),
+        (2, 1, 2)
+    );
+}
