@@ -475,7 +475,6 @@ async fn mutation_ids_keep_growing_across_a_reload_even_when_the_clock_was_set_b
         .set_meta("last_mutation_id", &future.to_string())
         .await
         .unwrap();
-    drop(device);
     store.close();
 
     let store = fresh("t-clock").await;

@@ -610,9 +610,9 @@ impl Household {
             }
         }
         if let Some(link) = fields.get(CARRIED_FROM) {
-            if !link
+            if link
                 .as_str()
-                .is_some_and(|t| uuid::Uuid::try_parse(t).is_ok())
+                .is_none_or(|t| uuid::Uuid::try_parse(t).is_err())
             {
                 errors.push(err(
                     CARRIED_FROM,
