@@ -114,6 +114,7 @@ pub fn HouseholdList(
     on_change_commune: Callback<()>,
     on_edit: Callback<Option<LocalRecord>>,
     on_assessment: Callback<()>,
+    on_report: Callback<()>,
 ) -> impl IntoView {
     let status = expect_context::<SyncStatus>();
     let lang = expect_context::<UiLang>().0;
@@ -283,9 +284,14 @@ pub fn HouseholdList(
                 <h2 data-testid="commune-name">{commune_name}" — "{selection.period.as_str().to_string()}</h2>
                 <button on:click=move |_| on_change_commune.run(())>{t("Đổi xã", "Change commune")}</button>
             </div>
-            <button class="big" data-testid="open-ntm" on:click=move |_| on_assessment.run(())>
-                {t("Tự đánh giá tiêu chí nông thôn mới", "NTM self-assessment")}
-            </button>
+            <div class="actions">
+                <button class="big" data-testid="open-ntm" on:click=move |_| on_assessment.run(())>
+                    {t("Tự đánh giá tiêu chí nông thôn mới", "NTM self-assessment")}
+                </button>
+                <button class="big" data-testid="open-report" on:click=move |_| on_report.run(())>
+                    {t("Báo cáo chỉ tiêu thi đua", "Target report")}
+                </button>
+            </div>
             {edits.then(|| view! {
                 <button class="primary big" on:click=move |_| on_edit.run(None) data-testid="add-household">
                     {t("+ Thêm hộ", "+ Add household")}

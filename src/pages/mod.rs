@@ -3,6 +3,7 @@
 pub mod assessment;
 pub mod communes;
 pub mod households;
+pub mod report;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,8 @@ pub enum Screen {
     Edit(Option<LocalRecord>),
     /// The commune's NTM self-assessment for the year.
     Assessment,
+    /// The commune's report for the directive's targets.
+    Report,
 }
 
 #[component]
@@ -77,7 +80,11 @@ pub fn Main() -> impl IntoView {
                     <households::HouseholdList selection=sel
                         on_change_commune=Callback::new(move |_| go(Screen::Communes))
                         on_edit=Callback::new(move |r: Option<LocalRecord>| go(Screen::Edit(r)))
-                        on_assessment=Callback::new(move |_| go(Screen::Assessment))/>
+                        on_assessment=Callback::new(move |_| go(Screen::Assessment))
+                        on_report=Callback::new(move |_| go(Screen::Report))/>
+                }.into_any(),
+                (Screen::Report, Some(sel)) => view! {
+                    <report::IndicatorReport selection=sel on_back=Callback::new(move |_| go(Screen::Households))/>
                 }.into_any(),
                 (Screen::Assessment, Some(sel)) => view! {
                     <assessment::NtmAssessment selection=sel on_back=Callback::new(move |_| go(Screen::Households))/>

@@ -329,28 +329,57 @@ pub fn indicator_values(
     }
 }
 
+/// A unit's report for the directive's targets: each field is a target key holding
+/// `{"numerator": n, "denominator": d}` in whole numbers. For a share (a rate in percent) the part can
+/// never exceed its total: 1,200 cultural families out of 1,000 households is a typing mistake.
 fn validate_report(fields: &Fields) -> Vec<FieldError> {
+    let targets = crate::targets::TargetSet::sonla_2023();
     let mut errors = Vec::new();
     for (key, value) in fields {
+        let Some(target) = targets.targets.iter().find(|t| &t.key == key) else {
+            errors.push(FieldError::new(
+                key,
+                "unknown_target",
+                format!("«{key}» không phải chỉ tiêu nào của chỉ thị"),
+                format!("«{key}» is not a target of the directive"),
+            ));
+            continue;
+        };
         let tally = value.as_object().and_then(|o| {
             Some((
                 o.get("numerator")?.as_i64()?,
                 o.get("denominator")?.as_i64()?,
             ))
         });
-        match tally {
-            Some((n, d)) if n >= 0 && d >= 0 => {}
-            Some(_) => errors.push(FieldError::new(
+        match (tally, &target.measure) {
+            (Some((n, d)), _) if n < 0 || d < 0 => errors.push(FieldError::new(
                 key,
                 "negative",
-                format!("Chỉ tiêu {key}: số liệu không được âm"),
-                format!("Target {key}: figures cannot be negative"),
+                format!("{}: số liệu không được âm", target.name_vi),
+                format!("{}: figures cannot be negative", target.name_en),
             )),
-            None => errors.push(FieldError::new(
+            (Some((n, d)), crate::targets::Measure::Rate { scale: 100, numerator_vi, denominator_vi })
+                if n > d =>
+            {
+                errors.push(FieldError::new(
+                    key,
+                    "part_exceeds_total",
+                    format!(
+                        "{}: {numerator_vi} ({n}) không được lớn hơn {denominator_vi} ({d}); hãy kiểm tra lại số liệu",
+                        target.name_vi
+                    ),
+                    format!(
+                        "{}: the part ({n}) cannot exceed the total ({d})",
+                        target.name_en
+                    ),
+                ))
+            }
+            (Some(_), _) => {}
+            (None, _) => errors.push(FieldError::new(
                 key,
                 "wrong_type",
-                format!("Chỉ tiêu {key}: cần tử số và mẫu số là số nguyên"),
-                format!("Target {key}: needs a whole-number numerator and denominator"),
+                format!("{}: cần tử số và mẫu số là số nguyên", target.name_vi),
+                format!("{}: needs a whole-number numerator and denominator", target.name_en),
             )),
         }
     }

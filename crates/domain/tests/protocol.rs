@@ -224,3 +224,48 @@ fn an_assessment_carries_evidence_notes_beside_its_values() {
     record.fields.insert(evidence_field("15.3"), json!(5));
     assert_eq!(record.validate(&set)[0].code, "wrong_type");
 }
+
+#[test]
+fn a_report_part_never_exceeds_its_total() {
+    use serde_json::json;
+    use thidua_domain::criteria::CriteriaSet;
+    use thidua_domain::org::UnitCode;
+    use thidua_domain::protocol::{DataSet, Period, Record, RecordId};
+    let unit = UnitCode::parse("03646").unwrap();
+    let period = Period::parse("2023").unwrap();
+    let report = |fields: serde_json::Value| Record {
+        id: RecordId::of_unit_period(DataSet::IndicatorReport, &unit, &period),
+        data_set: DataSet::IndicatorReport,
+        org_unit: unit.clone(),
+        period: period.clone(),
+        fields: serde_json::from_value(fields).unwrap(),
+        revision: 0,
+        deleted: false,
+        conflicts: vec![],
+    };
+    let set = CriteriaSet::ntm_2021_2025();
+    assert!(
+        report(json!({"cultural_families": {"numerator": 800, "denominator": 1000}}))
+            .validate(&set)
+            .is_empty()
+    );
+    let errors = report(json!({"cultural_families": {"numerator": 1200, "denominator": 1000}}))
+        .validate(&set);
+    assert_eq!(errors[0].code, "part_exceeds_total");
+    assert!(errors[0].message_vi.contains("không được lớn hơn"));
+    // doctors per 10,000 people: a count against a population, not a part of it
+    assert!(
+        report(json!({"doctors_per_10k": {"numerator": 12, "denominator": 9000}}))
+            .validate(&set)
+            .is_empty()
+    );
+    assert_eq!(
+        report(json!({"nonsense": {"numerator": 1, "denominator": 2}})).validate(&set)[0].code,
+        "unknown_target"
+    );
+    assert_eq!(
+        report(json!({"cultural_families": {"numerator": -1, "denominator": 2}})).validate(&set)[0]
+            .code,
+        "negative"
+    );
+}

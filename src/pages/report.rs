@@ -1,0 +1,259 @@
+//! The commune's report for its part of the directive's targets (báo cáo chỉ tiêu), for a period:
+//! for each target measured from communes, the part and the total it is a share of (cultural families
+//! out of all households, safe residential areas out of all of them, …), with the figure computed
+//! live beside the province's target. A part never exceeds its total. Saved on the device, synced.
+
+use leptos::prelude::*;
+use serde_json::{json, Value};
+use thidua_domain::client::Edit;
+use thidua_domain::protocol::{DataSet, Fields, MutationId, Record, RecordId};
+use thidua_domain::targets::{Direction, Measure, Target, TargetSet};
+use thidua_domain::Lang;
+
+use super::Selection;
+use crate::components::household_form::parse_whole;
+use crate::i18n::{t, tr, UiLang};
+use crate::storage::LocalRecord;
+use crate::sync::SyncStatus;
+
+/// The targets a commune reports: those built from communes' figures (not the province's own
+/// economic figures, not the NTM count, which comes from the assessments).
+fn commune_targets() -> Vec<Target> {
+    TargetSet::sonla_2023()
+        .targets
+        .into_iter()
+        .filter(|t| !matches!(t.measure, Measure::Reported) && t.key != "ntm_communes")
+        .collect()
+}
+
+fn number_text(value: f64, decimals: usize, lang: Lang) -> String {
+    let text = format!("{value:.decimals$}");
+    match lang {
+        Lang::Vi => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+#[component]
+pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl IntoView {
+    let lang = expect_context::<UiLang>().0;
+    let status = expect_context::<SyncStatus>();
+    let edits = crate::current_role().is_none_or(|r| r.edits());
+    let id = RecordId::of_unit_period(
+        DataSet::IndicatorReport,
+        &selection.commune,
+        &selection.period,
+    );
+    let seen = RwSignal::new(None::<LocalRecord>);
+    // what is typed, per target: (part, total) as text
+    let typed = RwSignal::new(std::collections::BTreeMap::<String, (String, String)>::new());
+    let message = RwSignal::new(None::<Result<String, String>>);
+    leptos::task::spawn_local(async move {
+        if let Ok(found) = crate::services().store.record(&id.to_string()).await {
+            let texts = found
+                .as_ref()
+                .map(|l| {
+                    l.record
+                        .fields
+                        .iter()
+                        .map(|(k, v)| {
+                            let part = |name: &str| {
+                                v.get(name)
+                                    .and_then(Value::as_i64)
+                                    .map(|n| n.to_string())
+                                    .unwrap_or_default()
+                            };
+                            (k.clone(), (part("numerator"), part("denominator")))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            typed.set(texts);
+            seen.set(found);
+        }
+    });
+
+    // the fields to store, or the problems of what is typed
+    let fields = Memo::new(move |_| {
+        let mut fields = Fields::new();
+        let mut problems = Vec::<(String, String)>::new();
+        typed.with(|typed| {
+            for (key, (part, total)) in typed {
+                match (parse_whole(part), parse_whole(total)) {
+                    (Ok(None), Ok(None)) => {}
+                    (Ok(Some(n)), Ok(Some(d))) => {
+                        fields.insert(key.clone(), json!({"numerator": n, "denominator": d}));
+                    }
+                    (Ok(_), Ok(_)) => problems.push((key.clone(), "Cần nhập cả hai số".into())),
+                    _ => problems.push((key.clone(), "Phải là số nguyên, ví dụ 1.250".into())),
+                }
+            }
+        });
+        (fields, problems)
+    });
+    let for_check = selection.clone();
+    let record_errors = Memo::new(move |_| {
+        let record = Record {
+            id,
+            data_set: DataSet::IndicatorReport,
+            org_unit: for_check.commune.clone(),
+            period: for_check.period.clone(),
+            fields: fields.with(|(f, _)| f.clone()),
+            revision: 0,
+            deleted: false,
+            conflicts: Vec::new(),
+        };
+        record.validate(&thidua_domain::criteria::CriteriaSet::ntm_2021_2025())
+    });
+
+    let sel = selection.clone();
+    let save = move |_| {
+        let (to_store, problems) = fields.get_untracked();
+        if !problems.is_empty() || !record_errors.with_untracked(|e| e.is_empty()) {
+            message.set(Some(Err(tr(
+                lang.get_untracked(),
+                "Còn số liệu chưa đúng (ghi đỏ bên dưới). Hãy sửa rồi lưu.",
+                "Some figures need a fix (in red below).",
+            )
+            .into())));
+            return;
+        }
+        let sel = sel.clone();
+        leptos::task::spawn_local(async move {
+            let services = crate::services();
+            let template = Record {
+                id,
+                data_set: DataSet::IndicatorReport,
+                org_unit: sel.commune.clone(),
+                period: sel.period.clone(),
+                fields: Fields::new(),
+                revision: 0,
+                deleted: false,
+                conflicts: Vec::new(),
+            };
+            let edit = Edit {
+                seen: seen.get_untracked().map(|l| l.record),
+                fields: to_store,
+                deleted: false,
+                resolved: Default::default(),
+            };
+            match services
+                .store
+                .edit(
+                    template,
+                    &edit,
+                    MutationId(services.device.new_id()),
+                    services.device.id,
+                )
+                .await
+            {
+                Ok(saved) => {
+                    if let Some(saved) = saved {
+                        seen.set(Some(saved));
+                    }
+                    crate::sync::refresh_counts(&services.store, status).await;
+                    services.trigger.fire();
+                    message.set(Some(Ok(tr(
+                        lang.get_untracked(),
+                        "Đã lưu trên máy; sẽ gửi khi có mạng.",
+                        "Saved on this device; it will be sent when online.",
+                    )
+                    .into())));
+                }
+                Err(e) => message.set(Some(Err(e.message_vi()))),
+            }
+        });
+    };
+
+    let row = move |target: Target| {
+        let key = target.key.clone();
+        let (scale, part_label, total_label) = match &target.measure {
+            Measure::Rate {
+                scale,
+                numerator_vi,
+                denominator_vi,
+            } => (*scale, numerator_vi.clone(), denominator_vi.clone()),
+            _ => (1, target.name_vi.clone(), String::new()),
+        };
+        let k1 = key.clone();
+        let k2 = key.clone();
+        let k3 = key.clone();
+        let k4 = key.clone();
+        let k5 = key.clone();
+        let k6 = key.clone();
+        let figure = move || {
+            fields.with(|(f, _)| {
+                let v = f.get(&k5)?;
+                let (n, d) = (
+                    v.get("numerator")?.as_f64()?,
+                    v.get("denominator")?.as_f64()?,
+                );
+                (d > 0.0).then(|| n / d * scale as f64)
+            })
+        };
+        let direction = match target.direction {
+            Direction::AtLeast => "≥",
+            Direction::AtMost => "≤",
+        };
+        let goal = format!(
+            "{direction} {} {}",
+            number_text(target.value, 2, Lang::Vi)
+                .trim_end_matches('0')
+                .trim_end_matches(','),
+            target.unit_vi
+        );
+        let unit = target.unit_vi.clone();
+        view! {
+            <div class="report-row" data-testid=format!("report-{key}")>
+                <h3>{move || if lang.get() == Lang::Vi { target.name_vi.clone() } else { target.name_en.clone() }}</h3>
+                <small class="requirement">{format!("{} {goal}", tr(Lang::Vi, "Chỉ tiêu của tỉnh năm 2023:", "Province target:"))}</small>
+                <div class="pair">
+                    <label class="field">
+                        <span>{part_label}</span>
+                        <input type="text" inputmode="numeric" name=format!("{key}.numerator") disabled=!edits
+                            prop:value=move || typed.with(|t| t.get(&k1).map(|p| p.0.clone()).unwrap_or_default())
+                            on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k2.clone()).or_default().0 = v); message.set(None); }/>
+                    </label>
+                    <label class="field">
+                        <span>{total_label}</span>
+                        <input type="text" inputmode="numeric" name=format!("{key}.denominator") disabled=!edits
+                            prop:value=move || typed.with(|t| t.get(&k3).map(|p| p.1.clone()).unwrap_or_default())
+                            on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k4.clone()).or_default().1 = v); message.set(None); }/>
+                    </label>
+                </div>
+                <p class="figure" data-testid="figure">
+                    {move || match figure() {
+                        Some(v) => format!("{} {} {unit}", tr(lang.get(), "Kết quả:", "Result:"), number_text(v, 1, lang.get())),
+                        None => tr(lang.get(), "Chưa đủ số liệu", "Not enough figures yet").to_string(),
+                    }}
+                </p>
+                {move || {
+                    let mut shown: Vec<String> = fields.with(|(_, p)| p.iter().filter(|(k, _)| *k == k6).map(|(_, m)| m.clone()).collect());
+                    shown.extend(record_errors.with(|e| e.iter().filter(|e| e.field == k6).map(|e| e.message(lang.get()).to_string()).collect::<Vec<_>>()));
+                    shown.into_iter().map(|m| view! { <span class="field-error" role="alert">{m}</span> }).collect_view()
+                }}
+            </div>
+        }
+    };
+
+    view! {
+        <section class="card report" data-testid="indicator-report">
+            <div class="row">
+                <h2>{t("Báo cáo chỉ tiêu thi đua", "Target report")}" — "{selection.period.as_str().to_string()}</h2>
+                <button class="big" on:click=move |_| on_back.run(())>{t("Về danh sách hộ", "Back to households")}</button>
+            </div>
+            <p class="hint">{t("Nhập phần của xã và tổng tương ứng; kết quả tính ngay bên dưới. Số hộ nghèo lấy từ rà soát hộ nghèo.",
+                "Enter the commune's part and the matching total; the result shows below. Poor households come from the poverty review.")}</p>
+            {commune_targets().into_iter().map(row).collect_view()}
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="notice" role="status" data-testid="report-saved">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="notice error" role="alert">{text}</p> }.into_any(),
+            })}
+            {edits.then(|| view! {
+                <div class="formbar"><div class="actions">
+                    <button class="primary big" data-testid="report-save" on:click=save>{t("Lưu", "Save")}</button>
+                </div></div>
+            })}
+        </section>
+    }
+}
