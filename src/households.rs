@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use thidua_domain::client::Edit;
 use thidua_domain::org::UnitCode;
-use thidua_domain::poverty::{Household, CARRIED_FROM};
+use thidua_domain::poverty::{Household, CARRIED_FROM, POSITION};
 use thidua_domain::protocol::{
     DataSet, DeviceId, IdGenerator, MutationId, Period, Record, RecordId,
 };
@@ -73,6 +73,24 @@ impl Device {
     }
 }
 
+/// Saves a household with the record's fields that are not on the form (`extras`: its position).
+#[allow(clippy::too_many_arguments)]
+pub async fn save_household_with(
+    store: &Store,
+    device: &Device,
+    seen: Option<&LocalRecord>,
+    commune: &UnitCode,
+    period: &Period,
+    household: &Household,
+    extras: thidua_domain::protocol::Fields,
+    resolved: BTreeSet<String>,
+) -> Result<Option<LocalRecord>> {
+    save(
+        store, device, seen, commune, period, household, extras, resolved,
+    )
+    .await
+}
+
 /// Saves a household as the officer saw it (`seen`, None for a new one) and changed it. `resolved`
 /// names conflicted fields the officer settled. Returns what was stored (None: nothing changed).
 pub async fn save_household(
@@ -82,6 +100,27 @@ pub async fn save_household(
     commune: &UnitCode,
     period: &Period,
     household: &Household,
+    resolved: BTreeSet<String>,
+) -> Result<Option<LocalRecord>> {
+    let extras = seen
+        .and_then(|l| l.record.fields.get(POSITION))
+        .map(|p| [(POSITION.to_string(), p.clone())].into_iter().collect())
+        .unwrap_or_default();
+    save(
+        store, device, seen, commune, period, household, extras, resolved,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn save(
+    store: &Store,
+    device: &Device,
+    seen: Option<&LocalRecord>,
+    commune: &UnitCode,
+    period: &Period,
+    household: &Household,
+    extras: thidua_domain::protocol::Fields,
     resolved: BTreeSet<String>,
 ) -> Result<Option<LocalRecord>> {
     let template = Record {
@@ -95,6 +134,7 @@ pub async fn save_household(
         conflicts: Vec::new(),
     };
     let mut fields = household.to_fields();
+    fields.extend(extras.into_iter().filter(|(_, v)| !v.is_null()));
     // the link to last year's list is not on the form: it stays as it was
     if let Some(link) = seen.and_then(|l| l.record.fields.get(CARRIED_FROM)) {
         fields.insert(CARRIED_FROM.into(), link.clone());

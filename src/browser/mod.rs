@@ -1,4 +1,5 @@
 //! One browser capability per module, each an options-free `use_…` returning its state.
 
+pub mod geolocation;
 pub mod service_worker;
 pub mod storage_manager;

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use thidua_domain::poverty::{field_label, Area, Deprivation, Dimension, Household};
+use thidua_domain::poverty::{
+    field_label, Area, Deprivation, Dimension, Household, Position, POSITION,
+};
 use thidua_domain::protocol::DELETED_FIELD;
 use thidua_domain::FieldError;
 
@@ -26,6 +28,8 @@ struct FormState {
     income: RwSignal<String>,
     floor_area: RwSignal<String>,
     deprivations: RwSignal<Vec<Deprivation>>,
+    /// Taken on demand; not part of the household's answers.
+    position: RwSignal<Option<Position>>,
 }
 
 /// What the officer has typed, as it is kept in a draft: the texts exactly, typos included.
@@ -41,6 +45,8 @@ pub struct FormDraft {
     income: String,
     floor_area: String,
     deprivations: Vec<Deprivation>,
+    #[serde(default)]
+    position: Option<Position>,
     /// When it was last written (Unix ms), to tell the officer.
     saved_at: f64,
 }
@@ -55,6 +61,15 @@ fn draft_key(existing: Option<&LocalRecord>, selection: &Selection) -> String {
             selection.commune,
             selection.period.as_str()
         ),
+    }
+}
+
+/// 21.325612 → "21,32561" (Vietnamese decimal comma), five decimals: about a metre.
+fn coordinate(value: f64, lang: thidua_domain::Lang) -> String {
+    let text = format!("{value:.5}");
+    match lang {
+        thidua_domain::Lang::Vi => text.replace('.', ","),
+        thidua_domain::Lang::En => text,
     }
 }
 
@@ -108,6 +123,7 @@ impl FormState {
             income: num(h.map(|h| h.income_per_person_month)),
             floor_area: num(h.and_then(|h| h.floor_area_m2)),
             deprivations: RwSignal::new(h.map(|h| h.deprivations.clone()).unwrap_or_default()),
+            position: RwSignal::new(None),
         }
     }
 
@@ -123,6 +139,7 @@ impl FormState {
             income: self.income.get(),
             floor_area: self.floor_area.get(),
             deprivations: self.deprivations.get(),
+            position: self.position.get(),
             saved_at: 0.0,
         }
     }
@@ -138,6 +155,7 @@ impl FormState {
         self.income.set(d.income.clone());
         self.floor_area.set(d.floor_area.clone());
         self.deprivations.set(d.deprivations.clone());
+        self.position.set(d.position);
     }
 
     /// Puts a stored value into the form (the officer picked it to settle a conflict).
@@ -239,8 +257,27 @@ pub fn HouseholdForm(
             .as_ref()
             .and_then(|l| Household::from_fields(&l.record.fields).ok()),
     );
+    form.position.set(
+        existing
+            .as_ref()
+            .and_then(|l| l.record.fields.get(POSITION))
+            .and_then(|p| serde_json::from_value::<Position>(p.clone()).ok()),
+    );
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let tried = RwSignal::new(false);
+    let locating = RwSignal::new(false);
+    let position_error = RwSignal::new(None::<String>);
+    let locate = move |_| {
+        locating.set(true);
+        position_error.set(None);
+        leptos::task::spawn_local(async move {
+            match crate::browser::geolocation::current_position().await {
+                Ok(p) => form.position.set(Some(p)),
+                Err(e) => position_error.set(Some(e)),
+            }
+            locating.set(false);
+        });
+    };
     let saving = RwSignal::new(false);
     let save_error = RwSignal::new(None::<String>);
     // what the server said last time, shown until the officer saves a new version
@@ -448,13 +485,19 @@ pub fn HouseholdForm(
                     .await
                 }
                 _ => {
-                    crate::households::save_household(
+                    let position = form
+                        .position
+                        .get_untracked()
+                        .and_then(|p| serde_json::to_value(p).ok())
+                        .unwrap_or(serde_json::Value::Null);
+                    crate::households::save_household_with(
                         &services.store,
                         &services.device,
                         existing.as_ref(),
                         &selection.commune,
                         &selection.period,
                         &household,
+                        [(POSITION.to_string(), position)].into_iter().collect(),
                         resolved,
                     )
                     .await
@@ -543,6 +586,26 @@ pub fn HouseholdForm(
             {text_input("members_16_to_30", form.members_16_to_30, true)}
             {text_input("income_per_person_month", form.income, true)}
             {text_input("floor_area_m2", form.floor_area, true)}
+            <fieldset class="field position" data-testid="position">
+                <legend>{t("Vị trí của hộ (tùy chọn)", "Where the household is (optional)")}</legend>
+                <p data-testid="position-text">
+                    {move || match form.position.get() {
+                        Some(p) => format!("{}, {} (± {} m)", coordinate(p.lat, lang.get()), coordinate(p.lon, lang.get()), p.accuracy_m.round()),
+                        None => tr(lang.get(), "Chưa lấy vị trí.", "No position yet.").to_string(),
+                    }}
+                </p>
+                {edits.then(|| view! {
+                    <div class="actions">
+                        <button class="big" data-testid="locate" disabled=move || locating.get() on:click=locate>
+                            {move || if locating.get() { t("Đang lấy vị trí…", "Locating…")() } else { t("Lấy vị trí hiện tại", "Use my current position")() }}
+                        </button>
+                        {move || form.position.get().is_some().then(|| view! {
+                            <button class="big" on:click=move |_| form.position.set(None)>{t("Xóa vị trí", "Clear position")}</button>
+                        })}
+                    </div>
+                })}
+                {move || position_error.get().map(|e| view! { <span class="field-error" role="alert">{e}</span> })}
+            </fieldset>
             <h3>{t("Chỉ số thiếu hụt (đánh dấu nếu hộ thiếu)", "Deprivations (tick where the household lacks it)")}</h3>
             {DIMENSIONS.into_iter().map(|dim| view! {
                 <fieldset class="dimension">

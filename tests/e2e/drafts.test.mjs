@@ -78,3 +78,51 @@ test('a half-typed household survives a reload, and leaving it asks first', asyn
   assert.equal(await page.getByTestId('draft-restored').count(), 0, 'no draft once saved');
   await context.close();
 });
+
+test('the household\'s position on demand, with its accuracy, saved with the household', async () => {
+  const context = await browser.newContext({ permissions: ['geolocation'], geolocation: { latitude: 21.3256, longitude: 103.9188, accuracy: 12 } });
+  const page = await context.newPage();
+  await openApp(page, server.url, OFFICER);
+  await chooseYear(page, 2023);
+  await chooseCommune(page, 'chieng le', 'Phường Chiềng Lề');
+  await page.getByTestId('add-household').click();
+  const form = page.getByTestId('household-form');
+  for (const [name, value] of Object.entries({ head_name: 'Lò Văn Vị Trí', village: 'Bản Hụm', members: 3, working_age_members: 2,
+    children_under_16: 1, members_16_to_30: 1, income_per_person_month: '1.300.000' })) {
+    await form.locator(`input[name="${name}"]`).fill(String(value));
+  }
+  await page.getByTestId('locate').click();
+  await waitForText(page.getByTestId('position-text'), '21,32560, 103,91880 (± 12 m)', 20_000)
+    .catch(async (e) => { throw new Error(`${e}: ${await page.getByTestId('position').textContent()}`); });
+  await page.getByTestId('save').click();
+  await page.getByTestId('households').waitFor();
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  const { records } = await server.pull('03646');
+  const saved = records.find((r) => r.fields.head_name === 'Lò Văn Vị Trí');
+  assert.equal(saved.fields.position.lat, 21.3256);
+  assert.equal(saved.fields.position.lon, 103.9188);
+  assert.equal(saved.fields.position.accuracy_m, 12);
+  // an edit keeps it
+  await page.getByTestId('household').filter({ hasText: 'Lò Văn Vị Trí' }).click();
+  await waitForText(page.getByTestId('position-text'), '(± 12 m)');
+  await page.getByTestId('household-form').locator('input[name="village"]').fill('Bản Hụm Trên');
+  await page.getByTestId('save').click();
+  await page.getByTestId('households').waitFor();
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  const again = (await server.pull('03646')).records.find((r) => r.fields.head_name === 'Lò Văn Vị Trí');
+  assert.equal(again.fields.village, 'Bản Hụm Trên');
+  assert.equal(again.fields.position.accuracy_m, 12);
+
+  // permission refused: a plain message
+  const denied = await browser.newContext({ permissions: [] });
+  const other = await denied.newPage();
+  await openApp(other, server.url, OFFICER);
+  await chooseYear(other, 2023);
+  await chooseCommune(other, 'chieng le', 'Phường Chiềng Lề');
+  await other.getByTestId('add-household').click();
+  await other.getByTestId('locate').click();
+  await waitForText(other.getByTestId('position'), 'chưa được phép dùng vị trí');
+  await Promise.all([context.close(), denied.close()]);
+});

@@ -609,6 +609,20 @@ impl Household {
                 )),
             }
         }
+        if let Some(position) = fields.get(POSITION).filter(|v| !v.is_null()) {
+            if serde_json::from_value::<Position>(position.clone())
+                .ok()
+                .filter(Position::is_valid)
+                .is_none()
+            {
+                errors.push(err(
+                    POSITION,
+                    "wrong_value",
+                    "vị trí phải có vĩ độ (−90…90), kinh độ (−180…180) và độ chính xác tính bằng mét",
+                    "a position needs latitude (−90…90), longitude (−180…180) and accuracy in metres",
+                ));
+            }
+        }
         if let Some(link) = fields.get(CARRIED_FROM) {
             if link
                 .as_str()
@@ -663,8 +677,9 @@ impl Household {
     }
 }
 
-const KNOWN_FIELDS: [&str; 10] = [
+const KNOWN_FIELDS: [&str; 11] = [
     CARRIED_FROM,
+    POSITION,
     "head_name",
     "village",
     "area",
@@ -799,5 +814,29 @@ impl Escapes {
             }
         }
         e
+    }
+}
+
+/// The field holding where the household was when the officer asked for the position (on demand).
+pub const POSITION: &str = "position";
+
+/// A GPS position with its accuracy, as the device reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub lat: f64,
+    pub lon: f64,
+    /// Radius of 68% confidence, in metres.
+    pub accuracy_m: f64,
+    /// When it was taken (Unix ms, the device's clock: informative only).
+    pub at_ms: f64,
+}
+
+impl Position {
+    pub fn is_valid(&self) -> bool {
+        (-90.0..=90.0).contains(&self.lat)
+            && (-180.0..=180.0).contains(&self.lon)
+            && self.accuracy_m.is_finite()
+            && self.accuracy_m >= 0.0
     }
 }

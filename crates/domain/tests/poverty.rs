@@ -359,3 +359,34 @@ fn carried_over_households_keep_their_link_and_leaving_poverty_is_counted() {
         (2, 1, 2)
     );
 }
+
+#[test]
+fn a_household_may_carry_its_position_with_accuracy() {
+    use serde_json::json;
+    use thidua_domain::poverty::{Household, POSITION};
+    let mut fields =
+        serde_json::from_value::<std::collections::BTreeMap<String, serde_json::Value>>(json!({
+            "head_name": "Lò Văn A", "village": "Bản Hụm", "area": "rural", "members": 4,
+            "working_age_members": 2, "children_under_16": 2, "members_16_to_30": 1,
+            "income_per_person_month": 1200000, "floor_area_m2": 40
+        }))
+        .unwrap();
+    fields.insert(
+        POSITION.into(),
+        json!({"lat": 21.3256, "lon": 103.9188, "accuracy_m": 12.0, "at_ms": 1.7e12}),
+    );
+    assert!(Household::parse_valid(&fields).is_ok());
+    fields.insert(
+        POSITION.into(),
+        json!({"lat": 121.0, "lon": 103.9, "accuracy_m": 5.0, "at_ms": 0.0}),
+    );
+    assert_eq!(
+        Household::parse_valid(&fields).unwrap_err()[0].field,
+        POSITION
+    );
+    fields.insert(POSITION.into(), json!("ở đầu bản"));
+    assert_eq!(
+        Household::parse_valid(&fields).unwrap_err()[0].field,
+        POSITION
+    );
+}

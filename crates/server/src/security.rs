@@ -31,7 +31,9 @@ const FIXED: [(&str, &str); 4] = [
     ("x-frame-options", "DENY"),
     (
         "permissions-policy",
-        "camera=(), microphone=(), geolocation=()",
+        // the app itself takes a household's position (and, next, evidence photos); no other origin,
+        // no frame, and nothing else
+        "camera=(self), microphone=(), geolocation=(self)",
     ),
 ];
 

@@ -290,7 +290,7 @@ fn assert_security_headers(response: &reqwest::Response, context: &str) -> Strin
     assert_eq!(header("x-frame-options"), "DENY", "{context}");
     assert_eq!(
         header("permissions-policy"),
-        "camera=(), microphone=(), geolocation=()",
+        "camera=(self), microphone=(), geolocation=(self)",
         "{context}"
     );
     let csp = header("content-security-policy");
