@@ -198,6 +198,7 @@ test('storage: persistence asked and shown, usage shown, a full quota is said pl
     }
   }
   assert.ok(refused, 'a write over the quota is refused with a plain message');
+  page.once('dialog', (d) => d.accept()); // leaving the unsaved form asks first
   await page.getByRole('button', { name: 'Hủy' }).click();
   await waitForText(page.getByTestId('households'), 'Hộ Trước Khi Đầy');
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
