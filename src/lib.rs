@@ -11,6 +11,7 @@ pub mod export;
 pub mod households;
 pub mod i18n;
 pub mod pages;
+pub mod records;
 pub mod session;
 pub mod storage;
 pub mod sync;

@@ -5,11 +5,8 @@
 
 use leptos::prelude::*;
 use serde_json::Value;
-use thidua_domain::client::Edit;
 use thidua_domain::criteria::{CriteriaSet, Indicator, Status, ValueKind};
-use thidua_domain::protocol::{
-    evidence_field, indicator_values, DataSet, Fields, MutationId, Record, RecordId,
-};
+use thidua_domain::protocol::{evidence_field, indicator_values, DataSet, Fields, RecordId};
 use thidua_domain::Lang;
 
 use super::Selection;
@@ -155,40 +152,21 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         }
         let sel = sel.clone();
         leptos::task::spawn_local(async move {
-            let services = crate::services();
-            let template = Record {
-                id,
-                data_set: DataSet::NtmAssessment,
-                org_unit: sel.commune.clone(),
-                period: sel.period.clone(),
-                fields: Fields::new(),
-                revision: 0,
-                deleted: false,
-                conflicts: Vec::new(),
-            };
-            let edit = Edit {
-                seen: seen.get_untracked().map(|l| l.record),
-                fields: fields.get_untracked(),
-                deleted: false,
-                resolved: Default::default(),
-            };
-            match services
-                .store
-                .edit(
-                    template,
-                    &edit,
-                    MutationId(services.device.new_id()),
-                    services.device.id,
-                )
-                .await
+            let seen_now = seen.get_untracked();
+            match crate::records::save_unit_record(
+                &sel,
+                DataSet::NtmAssessment,
+                seen_now.as_ref(),
+                fields.get_untracked(),
+                status,
+            )
+            .await
             {
                 Ok(saved) => {
                     dirty.set(false);
                     if let Some(saved) = saved {
                         seen.set(Some(saved));
                     }
-                    crate::sync::refresh_counts(&services.store, status).await;
-                    services.trigger.fire();
                     message.set(Some(Ok(tr(
                         lang.get_untracked(),
                         "Đã lưu trên máy; sẽ gửi khi có mạng.",

@@ -5,8 +5,7 @@
 
 use leptos::prelude::*;
 use serde_json::{json, Value};
-use thidua_domain::client::Edit;
-use thidua_domain::protocol::{DataSet, Fields, MutationId, Record, RecordId};
+use thidua_domain::protocol::{DataSet, Fields, Record, RecordId};
 use thidua_domain::targets::{Direction, Measure, Target, TargetSet};
 use thidua_domain::Lang;
 
@@ -120,39 +119,20 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         }
         let sel = sel.clone();
         leptos::task::spawn_local(async move {
-            let services = crate::services();
-            let template = Record {
-                id,
-                data_set: DataSet::IndicatorReport,
-                org_unit: sel.commune.clone(),
-                period: sel.period.clone(),
-                fields: Fields::new(),
-                revision: 0,
-                deleted: false,
-                conflicts: Vec::new(),
-            };
-            let edit = Edit {
-                seen: seen.get_untracked().map(|l| l.record),
-                fields: to_store,
-                deleted: false,
-                resolved: Default::default(),
-            };
-            match services
-                .store
-                .edit(
-                    template,
-                    &edit,
-                    MutationId(services.device.new_id()),
-                    services.device.id,
-                )
-                .await
+            let seen_now = seen.get_untracked();
+            match crate::records::save_unit_record(
+                &sel,
+                DataSet::IndicatorReport,
+                seen_now.as_ref(),
+                to_store,
+                status,
+            )
+            .await
             {
                 Ok(saved) => {
                     if let Some(saved) = saved {
                         seen.set(Some(saved));
                     }
-                    crate::sync::refresh_counts(&services.store, status).await;
-                    services.trigger.fire();
                     message.set(Some(Ok(tr(
                         lang.get_untracked(),
                         "Đã lưu trên máy; sẽ gửi khi có mạng.",
