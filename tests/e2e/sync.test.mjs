@@ -132,6 +132,38 @@ test('two officers edit the same household offline: different fields merge, the 
   await Promise.all([a.context.close(), b.context.close(), sup.close()]);
 });
 
+test('a conflict can be settled with a new value that combines both', async () => {
+  const a = await officerPage(A, 'chieng le', 'Phường Chiềng Lề');
+  const b = await officerPage(B, 'chieng le', 'Phường Chiềng Lề');
+  await addHousehold(a.page, { fields: { head_name: 'Lò Thị Gộp', village: 'Bản Hụm', members: 3, working_age_members: 2,
+    children_under_16: 1, members_16_to_30: 1, income_per_person_month: '1.600.000' } });
+  await syncNow(a.page);
+  await syncNow(b.page);
+  await waitForText(b.page.getByTestId('households'), 'Lò Thị Gộp');
+  await a.context.setOffline(true);
+  await b.context.setOffline(true);
+  await editHousehold(a.page, 'Lò Thị Gộp', { village: 'Bản Hụm Trên' });
+  await editHousehold(b.page, 'Lò Thị Gộp', { village: 'Hụm Trên' });
+  await a.context.setOffline(false);
+  await syncNow(a.page);
+  await b.context.setOffline(false);
+  await syncNow(b.page);
+  await syncNow(a.page);
+  await waitForText(a.page.getByTestId('households'), 'Có xung đột');
+
+  await openHousehold(a.page, 'Lò Thị Gộp');
+  await a.page.locator('input[name="village"]').fill('Bản Hụm Trên (Hụm Trên)');
+  await a.page.getByTestId('conflict-village').getByTestId('conflict-keep-typed').click();
+  await waitForText(a.page.getByTestId('conflict-village'), 'Đã chọn');
+  await a.page.getByTestId('save').click();
+  await a.page.getByTestId('households').waitFor();
+  await syncNow(a.page);
+  const [stored] = await serverHousehold('03646', 'Lò Thị Gộp');
+  assert.equal(stored.fields.village, 'Bản Hụm Trên (Hụm Trên)');
+  assert.deepEqual(stored.conflicts ?? [], []);
+  await Promise.all([a.context.close(), b.context.close()]);
+});
+
 test('a deletion meeting an offline edit is a conflict: the household is neither lost nor silently back', async () => {
   const a = await officerPage(A, 'chieng le', 'Phường Chiềng Lề');
   const b = await officerPage(B, 'chieng le', 'Phường Chiềng Lề');
