@@ -23,3 +23,17 @@ pub fn t(
     let lang = use_context::<UiLang>().map(|l| l.0);
     move || tr(lang.map(|l| l.get()).unwrap_or_default(), vi, en)
 }
+
+/// A number with `decimals` decimals, written as the user's language writes it: 12,5 in Vietnamese,
+/// 12.5 in English. The one place the app writes decimals.
+pub fn decimal(value: f64, decimals: usize, lang: Lang) -> String {
+    localize_decimal(format!("{value:.decimals$}"), lang)
+}
+
+/// A number already written with a decimal point, in the user's language.
+pub fn localize_decimal(text: String, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => text.replace('.', ","),
+        Lang::En => text,
+    }
+}

@@ -48,3 +48,19 @@ pub async fn save_unit_record(
     services.trigger.fire();
     Ok(saved)
 }
+
+/// What a screen says after saving its record: that it is on the device and will be sent, or why not.
+pub fn outcome_message(
+    result: &Result<Option<LocalRecord>>,
+    lang: thidua_domain::Lang,
+) -> std::result::Result<String, String> {
+    match result {
+        Ok(_) => Ok(crate::i18n::tr(
+            lang,
+            "Đã lưu trên máy; sẽ gửi khi có mạng.",
+            "Saved on this device; it will be sent when online.",
+        )
+        .into()),
+        Err(e) => Err(e.message_vi()),
+    }
+}

@@ -22,11 +22,7 @@ pub fn size_text(bytes: f64, lang: thidua_domain::Lang) -> String {
     } else {
         (bytes / 1e3, "KB")
     };
-    let text = format!("{value:.1} {unit}");
-    match lang {
-        thidua_domain::Lang::Vi => text.replace('.', ","),
-        thidua_domain::Lang::En => text,
-    }
+    format!("{} {unit}", crate::i18n::decimal(value, 1, lang))
 }
 
 #[component]

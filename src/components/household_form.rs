@@ -66,11 +66,7 @@ fn draft_key(existing: Option<&LocalRecord>, selection: &Selection) -> String {
 
 /// 21.325612 → "21,32561" (Vietnamese decimal comma), five decimals: about a metre.
 fn coordinate(value: f64, lang: thidua_domain::Lang) -> String {
-    let text = format!("{value:.5}");
-    match lang {
-        thidua_domain::Lang::Vi => text.replace('.', ","),
-        thidua_domain::Lang::En => text,
-    }
+    crate::i18n::decimal(value, 5, lang)
 }
 
 /// How long typing must pause before the draft is written.

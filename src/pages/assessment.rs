@@ -49,13 +49,7 @@ fn parse_number(text: &str) -> Option<f64> {
 /// What the input shows for a stored value.
 fn input_text(value: Option<&Value>, lang: Lang) -> String {
     match value {
-        Some(Value::Number(n)) => {
-            let text = n.to_string();
-            match lang {
-                Lang::Vi => text.replace('.', ","),
-                Lang::En => text,
-            }
-        }
+        Some(Value::Number(n)) => crate::i18n::localize_decimal(n.to_string(), lang),
         Some(Value::String(s)) => s.clone(),
         _ => String::new(),
     }
@@ -153,29 +147,24 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         let sel = sel.clone();
         leptos::task::spawn_local(async move {
             let seen_now = seen.get_untracked();
-            match crate::records::save_unit_record(
+            let result = crate::records::save_unit_record(
                 &sel,
                 DataSet::NtmAssessment,
                 seen_now.as_ref(),
                 fields.get_untracked(),
                 status,
             )
-            .await
-            {
-                Ok(saved) => {
-                    dirty.set(false);
-                    if let Some(saved) = saved {
-                        seen.set(Some(saved));
-                    }
-                    message.set(Some(Ok(tr(
-                        lang.get_untracked(),
-                        "Đã lưu trên máy; sẽ gửi khi có mạng.",
-                        "Saved on this device; it will be sent when online.",
-                    )
-                    .into())));
+            .await;
+            if let Ok(saved) = &result {
+                dirty.set(false);
+                if let Some(saved) = saved {
+                    seen.set(Some(saved.clone()));
                 }
-                Err(e) => message.set(Some(Err(e.message_vi()))),
             }
+            message.set(Some(crate::records::outcome_message(
+                &result,
+                lang.get_untracked(),
+            )));
         });
     };
 

@@ -38,11 +38,7 @@ fn previous_year(period: &Period) -> Option<Period> {
 
 /// 12.345 → "12,3 %" in Vietnamese, "12.3 %" in English.
 pub fn percent(value: f64, lang: Lang) -> String {
-    let text = format!("{value:.1} %");
-    match lang {
-        Lang::Vi => text.replace('.', ","),
-        Lang::En => text,
-    }
+    format!("{} %", crate::i18n::decimal(value, 1, lang))
 }
 
 #[component]

@@ -25,14 +25,6 @@ fn commune_targets() -> Vec<Target> {
         .collect()
 }
 
-fn number_text(value: f64, decimals: usize, lang: Lang) -> String {
-    let text = format!("{value:.decimals$}");
-    match lang {
-        Lang::Vi => text.replace('.', ","),
-        Lang::En => text,
-    }
-}
-
 #[component]
 pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl IntoView {
     let lang = expect_context::<UiLang>().0;
@@ -120,28 +112,21 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         let sel = sel.clone();
         leptos::task::spawn_local(async move {
             let seen_now = seen.get_untracked();
-            match crate::records::save_unit_record(
+            let result = crate::records::save_unit_record(
                 &sel,
                 DataSet::IndicatorReport,
                 seen_now.as_ref(),
                 to_store,
                 status,
             )
-            .await
-            {
-                Ok(saved) => {
-                    if let Some(saved) = saved {
-                        seen.set(Some(saved));
-                    }
-                    message.set(Some(Ok(tr(
-                        lang.get_untracked(),
-                        "Đã lưu trên máy; sẽ gửi khi có mạng.",
-                        "Saved on this device; it will be sent when online.",
-                    )
-                    .into())));
-                }
-                Err(e) => message.set(Some(Err(e.message_vi()))),
+            .await;
+            if let Ok(Some(saved)) = &result {
+                seen.set(Some(saved.clone()));
             }
+            message.set(Some(crate::records::outcome_message(
+                &result,
+                lang.get_untracked(),
+            )));
         });
     };
 
@@ -177,7 +162,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         };
         let goal = format!(
             "{direction} {} {}",
-            number_text(target.value, 2, Lang::Vi)
+            crate::i18n::decimal(target.value, 2, Lang::Vi)
                 .trim_end_matches('0')
                 .trim_end_matches(','),
             target.unit_vi
@@ -203,7 +188,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                 </div>
                 <p class="figure" data-testid="figure">
                     {move || match figure() {
-                        Some(v) => format!("{} {} {unit}", tr(lang.get(), "Kết quả:", "Result:"), number_text(v, 1, lang.get())),
+                        Some(v) => format!("{} {} {unit}", tr(lang.get(), "Kết quả:", "Result:"), crate::i18n::decimal(v, 1, lang.get())),
                         None => tr(lang.get(), "Chưa đủ số liệu", "Not enough figures yet").to_string(),
                     }}
                 </p>
