@@ -10,6 +10,10 @@
 //! - [`poverty`]: the multidimensional poverty standard 2022–2025 (Nghị định 07/2021/NĐ-CP) as code,
 //!   household validation with messages in Vietnamese and English.
 //! - [`targets`]: the 2023 directive's targets, roll-ups commune → district → province, progress.
+//! - [`examples`]: the register of advanced examples (điển hình tiên tiến, sáng kiến, mô hình mới) and
+//!   the district's and province's commendations of them.
+//! - [`evidence`]: evidence photos: the photos fields of records, and the rules of their resumable
+//!   upload.
 //! - [`protocol`]: the sync protocol types, and [`merge`]: the merge rule the server applies.
 //!
 //! ## The sync protocol (version [`protocol::PROTOCOL_VERSION`])
@@ -18,9 +22,9 @@
 //! outbox. When online, the device **pushes** batches of mutations and **pulls** the changes of others.
 //!
 //! - A **record** ([`protocol::Record`]) has a client-generated UUIDv7 id, a data set (household,
-//!   NTM assessment, indicator report), the org unit and period it belongs to, its fields (a JSON object),
-//!   a revision, and a tombstone flag (`deleted`). Records are never physically removed by sync, so a
-//!   deletion reaches every device.
+//!   NTM assessment, indicator report, advanced example, commendation), the org unit and period it
+//!   belongs to, its fields (a JSON object), a revision, and a tombstone flag (`deleted`). Records
+//!   are never physically removed by sync, so a deletion reaches every device.
 //! - A **mutation** ([`protocol::Mutation`]) has its own UUIDv7 id, the record as the device wants it,
 //!   the revision the device based its change on (0 for a new record), and the names of the fields it
 //!   changed. The id makes a push idempotent: the server applies a mutation at most once and answers a
@@ -43,6 +47,8 @@
 
 pub mod client;
 pub mod criteria;
+pub mod evidence;
+pub mod examples;
 pub mod merge;
 pub mod org;
 pub mod poverty;

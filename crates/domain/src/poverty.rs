@@ -623,6 +623,14 @@ impl Household {
                 ));
             }
         }
+        if let Some(photos) = fields.get(crate::evidence::PHOTOS_FIELD) {
+            let (vi, en) = field_label(crate::evidence::PHOTOS_FIELD);
+            if let Err(error) =
+                crate::evidence::parse_photos(crate::evidence::PHOTOS_FIELD, photos, vi, en)
+            {
+                errors.push(error);
+            }
+        }
         if let Some(link) = fields.get(CARRIED_FROM) {
             if link
                 .as_str()
@@ -677,9 +685,13 @@ impl Household {
     }
 }
 
-const KNOWN_FIELDS: [&str; 11] = [
+/// The fields of a household besides the 12 deprivations. `photos` (evidence photo ids, see
+/// [`crate::evidence`]) travels beside the form like the position: read by [`Household::from_fields`]
+/// for its checks, not part of the [`Household`] the rules classify.
+const KNOWN_FIELDS: [&str; 12] = [
     CARRIED_FROM,
     POSITION,
+    crate::evidence::PHOTOS_FIELD,
     "head_name",
     "village",
     "area",
@@ -706,6 +718,7 @@ pub fn field_label(field: &str) -> (&'static str, &'static str) {
             "Income per person per month",
         ),
         "floor_area_m2" => ("Diện tích nhà ở (m²)", "Floor area (m²)"),
+        crate::evidence::PHOTOS_FIELD => ("Ảnh minh chứng", "Evidence photos"),
         other => Deprivation::ALL
             .into_iter()
             .find(|d| d.field() == other)

@@ -8,6 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::criteria::{CriteriaSet, IndicatorValue};
+use crate::examples::{AdvancedExample, Commendation, CommendationLevel};
 use crate::org::UnitCode;
 use crate::poverty::Household;
 use crate::FieldError;
@@ -70,6 +71,14 @@ impl RecordId {
         let name = format!("thidua:carried:{}:{}", from, period.as_str());
         RecordId(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
     }
+
+    /// The one commendation of `example` at `level`: the same id on every device (UUIDv5), so two
+    /// supervisors of one level commending the same example concurrently write one record (its
+    /// fields merge, or meet as a conflict), never two.
+    pub fn commendation(example: RecordId, level: CommendationLevel) -> RecordId {
+        let name = format!("thidua:commendation:{}:{}", example, level.as_str());
+        RecordId(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
+    }
 }
 
 uuid_id!(
@@ -125,15 +134,22 @@ pub enum DataSet {
     NtmAssessment,
     /// A unit's report for the directive's targets: target key → {numerator, denominator}.
     IndicatorReport,
+    /// An advanced example, initiative or new model a commune reports ([`crate::examples`]).
+    AdvancedExample,
+    /// A commendation of an advanced example by the district or the province.
+    Commendation,
 }
 
 impl DataSet {
-    /// The name on the wire ("household", "ntm_assessment", "indicator_report").
+    /// The name on the wire ("household", "ntm_assessment", "indicator_report",
+    /// "advanced_example", "commendation").
     pub fn as_str(self) -> &'static str {
         match self {
             DataSet::Household => "household",
             DataSet::NtmAssessment => "ntm_assessment",
             DataSet::IndicatorReport => "indicator_report",
+            DataSet::AdvancedExample => "advanced_example",
+            DataSet::Commendation => "commendation",
         }
     }
 }
@@ -268,6 +284,14 @@ impl Record {
                 Err(errors) => errors,
             },
             DataSet::IndicatorReport => validate_report(&self.fields),
+            DataSet::AdvancedExample => {
+                let mut errors = AdvancedExample::parse_valid(&self.fields)
+                    .err()
+                    .unwrap_or_default();
+                errors.extend(crate::examples::year_period(&self.period));
+                errors
+            }
+            DataSet::Commendation => Commendation::validate_record(self),
         }
     }
 }
@@ -282,7 +306,17 @@ pub fn evidence_field(code: &str) -> String {
     format!("{EVIDENCE_PREFIX}{code}")
 }
 
-/// Reads an NTM assessment's fields as indicator values (evidence notes are checked, not values).
+/// The field of an NTM assessment listing the evidence photos of indicator CODE: "photos/CODE", an
+/// array of at most [`crate::evidence::MAX_PHOTOS`] photo ids, as a household's `photos`.
+pub const PHOTOS_PREFIX: &str = "photos/";
+
+/// The photos field's name for an indicator.
+pub fn photos_field(code: &str) -> String {
+    format!("{PHOTOS_PREFIX}{code}")
+}
+
+/// Reads an NTM assessment's fields as indicator values (evidence notes and photo lists are checked,
+/// not values).
 pub fn indicator_values(
     fields: &Fields,
 ) -> Result<BTreeMap<String, IndicatorValue>, Vec<FieldError>> {
@@ -291,6 +325,17 @@ pub fn indicator_values(
     for (code, value) in fields {
         if value.is_null() {
             continue; // cleared: not assessed
+        }
+        if let Some(indicator) = code.strip_prefix(PHOTOS_PREFIX) {
+            if let Err(error) = crate::evidence::parse_photos(
+                code,
+                value,
+                &format!("Ảnh minh chứng của chỉ tiêu {indicator}"),
+                &format!("Evidence photos of indicator {indicator}"),
+            ) {
+                errors.push(error);
+            }
+            continue;
         }
         if let Some(indicator) = code.strip_prefix(EVIDENCE_PREFIX) {
             match value.as_str() {
