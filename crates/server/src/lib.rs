@@ -9,7 +9,9 @@
 //! - `POST /api/auth/logout`, `GET /api/auth/me`
 //! - `POST /api/sync/push`: [`PushRequest`](thidua_domain::protocol::PushRequest) →
 //!   [`PushResponse`](thidua_domain::protocol::PushResponse), each mutation checked against the
-//!   caller's role and unit
+//!   caller's role and unit: a commune officer writes their commune's records but no commendation, a
+//!   district supervisor only district commendations of its communes' examples, the province
+//!   administrator anything but a district commendation (`scope_errors` in [`sync`])
 //! - `POST /api/sync/pull`: [`PullRequest`](thidua_domain::protocol::PullRequest) →
 //!   [`PullResponse`](thidua_domain::protocol::PullResponse), only records within the caller's unit
 //! - `GET|POST /api/admin/users`, `POST /api/admin/users/{id}/revoke-sessions`,

@@ -226,6 +226,23 @@ impl Store {
         Ok(result)
     }
 
+    /// The record of `id` as stored (deleted or not), if the server has it.
+    pub async fn record(
+        &self,
+        id: thidua_domain::protocol::RecordId,
+    ) -> Result<Option<Record>, ApiError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        row.as_ref()
+            .map(|row| stored_from_row(row).map(|s| s.record))
+            .transpose()
+    }
+
     /// Records with a revision above `after`, in revision order, at most `limit` of them; only those
     /// of `units` when given.
     pub async fn records_after(

@@ -291,10 +291,12 @@ fn check_data_set(text: Option<&str>) -> Result<DataSet, FieldError> {
             "unknown_data_set",
             format!(
                 "Không có bộ dữ liệu «{text}»; hãy chọn household (hộ gia đình), ntm_assessment \
-                 (đánh giá nông thôn mới) hoặc indicator_report (báo cáo chỉ tiêu)"
+                 (đánh giá nông thôn mới), indicator_report (báo cáo chỉ tiêu) hoặc advanced_example \
+                 (điển hình tiên tiến)"
             ),
             format!(
-                "There is no data set «{text}»; choose household, ntm_assessment or indicator_report"
+                "There is no data set «{text}»; choose household, ntm_assessment, indicator_report or \
+                 advanced_example"
             ),
         )
     })

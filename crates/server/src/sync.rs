@@ -4,10 +4,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use thidua_domain::examples::{Commendation, CommendationLevel};
 use thidua_domain::org::{Level, OrgCatalog, UnitCode};
 use thidua_domain::protocol::{
-    Cursor, DeviceId, Mutation, MutationResult, Outcome, PullRequest, PullResponse, PushRequest,
-    PushResponse, MAX_PULL_LIMIT, MAX_PUSH_BATCH, OLDEST_SUPPORTED_PROTOCOL, PROTOCOL_VERSION,
+    Cursor, DataSet, DeviceId, Mutation, MutationResult, Outcome, PullRequest, PullResponse,
+    PushRequest, PushResponse, Record, RecordId, MAX_PULL_LIMIT, MAX_PUSH_BATCH,
+    OLDEST_SUPPORTED_PROTOCOL, PROTOCOL_VERSION,
 };
 use thidua_domain::FieldError;
 
@@ -95,15 +97,25 @@ pub(crate) async fn apply_batch(
     let _writer = state.push_lock.lock().await;
     let mut results = Vec::with_capacity(mutations.len());
     for mutation in mutations {
+        // A commendation is checked against the example it commends, read here, outside the
+        // mutation's transaction: an example's unit and period never change once stored (the merge
+        // refuses a move), so the answer cannot go stale before the commendation is written.
+        let example = match commended_example(&mutation.record) {
+            Some(id) => Some(state.store.record(id).await?),
+            None => None,
+        };
         let result = state
             .store
             .apply_mutation(mutation, |m| {
                 let refused = scope_errors(&reference.catalog, writer, m);
-                if refused.is_empty() {
-                    check_mutation(reference, m)
-                } else {
-                    refused
+                if !refused.is_empty() {
+                    return refused;
                 }
+                let mut errors = check_mutation(reference, m);
+                if let (true, Some(example)) = (errors.is_empty(), &example) {
+                    errors = example_errors(&m.record, example.as_ref());
+                }
+                errors
             })
             .await?;
         results.push(visible_result(&reference.catalog, writer, result));
@@ -111,23 +123,75 @@ pub(crate) async fn apply_batch(
     Ok(results)
 }
 
-/// Why this writer may not write this mutation's record: supervisors write nothing, a commune officer
-/// only their commune's records. (An existing record keeps its unit — the merge refuses a move — so
-/// checking the unit the mutation names covers the stored record too.)
+/// Why this writer may not write this mutation's record. A commune officer writes their commune's
+/// records, but never a commendation; a district supervisor writes only the district's commendations
+/// of examples in its district; the province administrator writes any record except a district's
+/// commendation (each level commends, and withdraws, its own). (An existing record keeps its unit —
+/// the merge refuses a move — so checking the unit the mutation names covers the stored record too;
+/// a commendation's level is read from its id, so a tombstone cannot claim another level either.)
 fn scope_errors(catalog: &OrgCatalog, writer: &User, mutation: &Mutation) -> Vec<FieldError> {
-    let unit = &mutation.record.org_unit;
-    match writer.role {
-        Role::DistrictSupervisor => vec![FieldError::new(
+    let record = &mutation.record;
+    let unit = &record.org_unit;
+    match (writer.role, record.data_set) {
+        (Role::CommuneOfficer, DataSet::Commendation) => vec![FieldError::new(
             "role",
-            "read_only_role",
-            "Tài khoản giám sát cấp huyện chỉ được xem số liệu, không được sửa hay thêm bản ghi. \
-             Thay đổi này không được lưu; hãy để cán bộ xã nhập."
+            "commendation_not_allowed",
+            "Cán bộ xã không ghi khen thưởng: việc khen điển hình do cấp huyện hoặc cấp tỉnh quyết định. \
+             Thay đổi này không được lưu."
                 .into(),
-            "District supervisor accounts only read data; they do not add or edit records. This change \
-             was not stored; the commune officer should enter it."
+            "Commune officers do not write commendations: the district or the province commends \
+             examples. This change was not stored."
                 .into(),
         )],
-        Role::CommuneOfficer if !covers(catalog, &writer.org_unit, unit) => vec![FieldError::new(
+        (Role::DistrictSupervisor, DataSet::Commendation) => {
+            match commendation_level(record) {
+                Err(errors) => errors,
+                Ok(CommendationLevel::Province) => vec![wrong_level(
+                    "Tài khoản giám sát cấp huyện chỉ khen ở cấp huyện; khen cấp tỉnh do tỉnh ghi. \
+                     Thay đổi này không được lưu.",
+                    "District supervisor accounts commend at district level only; the province writes \
+                     province commendations. This change was not stored.",
+                )],
+                Ok(CommendationLevel::District) if !covers(catalog, &writer.org_unit, unit) => {
+                    vec![FieldError::new(
+                        "org_unit",
+                        "out_of_scope",
+                        format!(
+                            "Tài khoản của bạn chỉ khen điển hình của các xã thuộc đơn vị {}; điển hình \
+                             này thuộc đơn vị {unit}. Thay đổi không được lưu.",
+                            writer.org_unit
+                        ),
+                        format!(
+                            "Your account commends only examples of the communes of unit {}; this \
+                             example belongs to unit {unit}. The change was not stored.",
+                            writer.org_unit
+                        ),
+                    )]
+                }
+                Ok(CommendationLevel::District) => Vec::new(),
+            }
+        }
+        (Role::DistrictSupervisor, _) => vec![FieldError::new(
+            "role",
+            "read_only_role",
+            "Tài khoản giám sát cấp huyện chỉ được xem số liệu và khen điển hình, không được sửa hay \
+             thêm bản ghi khác. Thay đổi này không được lưu; hãy để cán bộ xã nhập."
+                .into(),
+            "District supervisor accounts only read data and commend examples; they do not add or edit \
+             other records. This change was not stored; the commune officer should enter it."
+                .into(),
+        )],
+        (Role::ProvinceAdmin, DataSet::Commendation) => match commendation_level(record) {
+            Err(errors) => errors,
+            Ok(CommendationLevel::District) => vec![wrong_level(
+                "Khen cấp huyện do giám sát cấp huyện ghi; tài khoản của tỉnh khen ở cấp tỉnh. \
+                 Thay đổi này không được lưu.",
+                "District commendations are written by district supervisors; the province's account \
+                 commends at province level. This change was not stored.",
+            )],
+            Ok(CommendationLevel::Province) => Vec::new(),
+        },
+        (Role::CommuneOfficer, _) if !covers(catalog, &writer.org_unit, unit) => vec![FieldError::new(
             "org_unit",
             "out_of_scope",
             format!(
@@ -141,7 +205,82 @@ fn scope_errors(catalog: &OrgCatalog, writer: &User, mutation: &Mutation) -> Vec
                 writer.org_unit
             ),
         )],
-        Role::CommuneOfficer | Role::ProvinceAdmin => Vec::new(),
+        (Role::CommuneOfficer | Role::ProvinceAdmin, _) => Vec::new(),
+    }
+}
+
+/// The level of a commendation record, as its id says ([`Commendation::identity`]); a record whose
+/// fields do not make its id is refused with the reason, before anyone's scope is judged on it.
+fn commendation_level(record: &Record) -> Result<CommendationLevel, Vec<FieldError>> {
+    if let Some((_, level)) = Commendation::identity(record) {
+        return Ok(level);
+    }
+    let errors = if record.deleted {
+        Vec::new()
+    } else {
+        Commendation::validate_record(record)
+    };
+    if errors.is_empty() {
+        // a tombstone, or fields that parse, under an id they do not make
+        Err(vec![FieldError::new(
+            "id",
+            "wrong_id",
+            "Mã bản ghi khen không khớp với điển hình và cấp khen; hãy cập nhật ứng dụng rồi thử lại."
+                .into(),
+            "The commendation's record id does not match its example and level; update the app and \
+             try again."
+                .into(),
+        )])
+    } else {
+        Err(errors)
+    }
+}
+
+fn wrong_level(vi: &str, en: &str) -> FieldError {
+    FieldError::new("level", "wrong_level", vi.into(), en.into())
+}
+
+/// The example a commendation (not a withdrawal) commends, when the record names one.
+fn commended_example(record: &Record) -> Option<RecordId> {
+    if record.data_set != DataSet::Commendation || record.deleted {
+        return None;
+    }
+    Commendation::identity(record).map(|(example, _)| example)
+}
+
+/// A commendation must commend an advanced example the server holds, not deleted, and carry its
+/// commune and year, so the commune's devices pull it with the example and the roll-ups count it
+/// where the example is.
+fn example_errors(commendation: &Record, example: Option<&Record>) -> Vec<FieldError> {
+    let found = example.filter(|e| e.data_set == DataSet::AdvancedExample && !e.deleted);
+    match found {
+        None => vec![FieldError::new(
+            "example",
+            "unknown_example",
+            "Không tìm thấy điển hình được khen trên máy chủ (có thể đã bị xóa). Hãy đồng bộ lại rồi \
+             khen lại."
+                .into(),
+            "The example commended is not on the server (it may have been deleted). Sync again and \
+             commend it again."
+                .into(),
+        )],
+        Some(e) if e.org_unit != commendation.org_unit || e.period != commendation.period => {
+            vec![FieldError::new(
+                "org_unit",
+                "not_the_examples_unit",
+                format!(
+                    "Khen thưởng phải ghi cho đúng xã và năm của điển hình ({}, {}).",
+                    e.org_unit,
+                    e.period.as_str()
+                ),
+                format!(
+                    "A commendation belongs to its example's commune and year ({}, {}).",
+                    e.org_unit,
+                    e.period.as_str()
+                ),
+            )]
+        }
+        Some(_) => Vec::new(),
     }
 }
 
