@@ -116,6 +116,19 @@ pub async fn gzip(text: &str) -> Option<js_sys::Uint8Array> {
 enum Payload<'a> {
     Text(&'a str),
     Gzip(js_sys::Uint8Array),
+    /// Raw bytes (a slice of a stored photo), sent as they are.
+    Bytes(&'a web_sys::Blob),
+}
+
+/// PATCHes raw bytes to `path` and reads the JSON answer: one chunk of a photo upload.
+pub async fn patch_bytes<R: DeserializeOwned>(
+    path: &str,
+    bytes: &web_sys::Blob,
+    token: &str,
+    timeout_ms: i32,
+) -> Result<R, ApiError> {
+    let body = send_payload("PATCH", path, Some(Payload::Bytes(bytes)), Some(token), timeout_ms).await?;
+    serde_json::from_str(&body).map_err(|e| ApiError::Unreadable(e.to_string()))
 }
 
 /// GETs `path` (with the session's token) and reads the JSON answer.
@@ -152,6 +165,31 @@ async fn send_payload(
     token: Option<&str>,
     timeout_ms: i32,
 ) -> Result<String, ApiError> {
+    let response = fetch(method, path, payload, token, timeout_ms).await?;
+    let body = JsFuture::from(response.text().map_err(|_| ApiError::Unreachable)?)
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    Ok(body.as_string().unwrap_or_default())
+}
+
+/// GETs `path` as bytes (a photo).
+pub async fn get_blob(path: &str, token: &str, timeout_ms: i32) -> Result<web_sys::Blob, ApiError> {
+    let response = fetch("GET", path, None, Some(token), timeout_ms).await?;
+    let blob = JsFuture::from(response.blob().map_err(|_| ApiError::Unreachable)?)
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    blob.dyn_into().map_err(|_| ApiError::Unreadable("not a blob".into()))
+}
+
+/// Sends a request; a successful response is returned unread, an error one is read into an
+/// [`ApiError`].
+async fn fetch(
+    method: &str,
+    path: &str,
+    payload: Option<Payload<'_>>,
+    token: Option<&str>,
+    timeout_ms: i32,
+) -> Result<web_sys::Response, ApiError> {
     let window = web_sys::window().ok_or(ApiError::Unreachable)?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -165,6 +203,10 @@ async fn send_payload(
             init.set_body(&bytes);
             let _ = headers.set("content-type", "application/json");
             let _ = headers.set("content-encoding", "gzip");
+        }
+        Some(Payload::Bytes(blob)) => {
+            init.set_body(blob);
+            let _ = headers.set("content-type", "application/octet-stream");
         }
         None => {}
     }
@@ -186,14 +228,14 @@ async fn send_payload(
         .await
         .map_err(|_| ApiError::Unreachable)?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
-    let body = JsFuture::from(response.text().map_err(|_| ApiError::Unreachable)?)
-        .await
-        .map_err(|_| ApiError::Unreachable)?
-        .as_string()
-        .unwrap_or_default();
     if response.ok() {
-        Ok(body)
+        Ok(response)
     } else {
+        let body = JsFuture::from(response.text().map_err(|_| ApiError::Unreachable)?)
+            .await
+            .map_err(|_| ApiError::Unreachable)?
+            .as_string()
+            .unwrap_or_default();
         match serde_json::from_str::<ErrorBody>(&body) {
             Ok(err) => Err(ApiError::Server {
                 status: response.status(),

@@ -79,6 +79,7 @@ pub async fn save_household_with(
     store: &Store,
     device: &Device,
     seen: Option<&LocalRecord>,
+    new_id: RecordId,
     commune: &UnitCode,
     period: &Period,
     household: &Household,
@@ -86,7 +87,15 @@ pub async fn save_household_with(
     resolved: BTreeSet<String>,
 ) -> Result<Option<LocalRecord>> {
     save(
-        store, device, seen, commune, period, household, extras, resolved,
+        store,
+        device,
+        seen,
+        Some(new_id),
+        commune,
+        period,
+        household,
+        extras,
+        resolved,
     )
     .await
 }
@@ -102,12 +111,19 @@ pub async fn save_household(
     household: &Household,
     resolved: BTreeSet<String>,
 ) -> Result<Option<LocalRecord>> {
+    // the record's fields that are not the household's answers stay as they were
     let extras = seen
-        .and_then(|l| l.record.fields.get(POSITION))
-        .map(|p| [(POSITION.to_string(), p.clone())].into_iter().collect())
+        .map(|l| {
+            l.record
+                .fields
+                .iter()
+                .filter(|(k, _)| [POSITION, crate::photos::PHOTOS].contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     save(
-        store, device, seen, commune, period, household, extras, resolved,
+        store, device, seen, None, commune, period, household, extras, resolved,
     )
     .await
 }
@@ -117,6 +133,7 @@ async fn save(
     store: &Store,
     device: &Device,
     seen: Option<&LocalRecord>,
+    new_id: Option<RecordId>,
     commune: &UnitCode,
     period: &Period,
     household: &Household,
@@ -124,7 +141,10 @@ async fn save(
     resolved: BTreeSet<String>,
 ) -> Result<Option<LocalRecord>> {
     let template = Record {
-        id: seen.map_or_else(|| RecordId(device.new_id()), |l| l.record.id),
+        id: seen.map_or_else(
+            || new_id.unwrap_or_else(|| RecordId(device.new_id())),
+            |l| l.record.id,
+        ),
         data_set: DataSet::Household,
         org_unit: commune.clone(),
         period: period.clone(),

@@ -7,10 +7,12 @@
 pub mod api;
 pub mod browser;
 pub mod components;
+pub mod drafts;
 pub mod export;
 pub mod households;
 pub mod i18n;
 pub mod pages;
+pub mod photos;
 pub mod records;
 pub mod session;
 pub mod storage;

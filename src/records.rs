@@ -1,5 +1,6 @@
-//! Saving the one record a unit has for a period (an NTM assessment, a target report): built from
-//! what the officer saw and what they typed, stored with its outbox entry, then handed to sync.
+//! Saving a record built from what the person saw and what they typed (the one record a unit has
+//! for a period, like an NTM assessment or a target report, or one of many, like an advanced
+//! example): stored with its outbox entry, then handed to sync.
 
 use thidua_domain::client::Edit;
 use thidua_domain::protocol::{DataSet, Fields, MutationId, Record, RecordId};
@@ -17,9 +18,25 @@ pub async fn save_unit_record(
     fields: Fields,
     status: SyncStatus,
 ) -> Result<Option<LocalRecord>> {
+    let id = RecordId::of_unit_period(data_set, &selection.commune, &selection.period);
+    save_record(selection, data_set, id, seen, fields, false, status).await
+}
+
+/// Saves (or, with `deleted`, deletes) record `id` of `data_set` in the selected unit and period:
+/// the edit folds into the device's copy and its outbox entry in one transaction, then sync is
+/// asked to send it.
+pub async fn save_record(
+    selection: &Selection,
+    data_set: DataSet,
+    id: RecordId,
+    seen: Option<&LocalRecord>,
+    fields: Fields,
+    deleted: bool,
+    status: SyncStatus,
+) -> Result<Option<LocalRecord>> {
     let services = crate::services();
     let template = Record {
-        id: RecordId::of_unit_period(data_set, &selection.commune, &selection.period),
+        id,
         data_set,
         org_unit: selection.commune.clone(),
         period: selection.period.clone(),
@@ -31,7 +48,7 @@ pub async fn save_unit_record(
     let edit = Edit {
         seen: seen.map(|l| l.record.clone()),
         fields,
-        deleted: false,
+        deleted,
         resolved: Default::default(),
     };
     let saved = services

@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 use thidua_app::households::{delete_household, households_of, save_household, Device};
+use thidua_app::browser::camera::{compress_photo, sha256_hex, PhotoError, TARGET_BYTES};
+use thidua_app::storage::photos::PhotoEntry;
 use thidua_app::storage::{LocalRecord, OutboxEntry, Store, SyncState, DB_VERSION};
 use thidua_domain::org::UnitCode;
 use thidua_domain::poverty::{Area, Household};
@@ -211,6 +213,12 @@ async fn upgrading_from_schema_version_1_keeps_records_and_outbox() {
     // the store added in version 2 works
     v2.set_meta("probe", &42).await.unwrap();
     assert_eq!(v2.meta::<i32>("probe").await.unwrap(), Some(42));
+    // and the photo stores added in version 3
+    let bytes = blob_of(b"not really a jpeg");
+    v2.add_photo(&photo_entry("0190a5d0-0000-7000-8000-000000000001", 17), &bytes)
+        .await
+        .unwrap();
+    assert_eq!(v2.photos().await.unwrap().len(), 1);
     v2.close();
 }
 
@@ -588,4 +596,154 @@ async fn last_years_list_is_carried_over_once_with_a_link_back() {
         );
     }
     store.close();
+}
+
+// ---- evidence photos ----
+
+fn blob_of(bytes: &[u8]) -> web_sys::Blob {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).unwrap()
+}
+
+fn photo_entry(id: &str, size: u64) -> PhotoEntry {
+    PhotoEntry {
+        id: id.into(),
+        unit: "03646".into(),
+        record_id: "0190a5d0-0000-7000-8000-0000000000ff".into(),
+        size,
+        content_type: "image/jpeg".into(),
+        sha256: "0".repeat(64),
+        received: 0,
+        complete: false,
+        taken_at_ms: 1.0,
+    }
+}
+
+async fn blob_bytes(blob: &web_sys::Blob) -> Vec<u8> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+        .await
+        .unwrap();
+    js_sys::Uint8Array::new(&buffer).to_vec()
+}
+
+/// A camera-sized picture encoded as a high-quality JPEG, as a tablet's camera writes it. `noisy`
+/// fills it with random pixels, the worst case for JPEG; otherwise smooth gradients, like a photo.
+async fn camera_jpeg(width: u32, height: u32, noisy: bool) -> web_sys::Blob {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement =
+        document.create_element("canvas").unwrap().dyn_into().unwrap();
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    if noisy {
+        let mut pixels = vec![0u8; (width * height * 4) as usize];
+        let mut x: u32 = 2463534242;
+        for chunk in pixels.chunks_mut(4) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            chunk[0] = x as u8;
+            chunk[1] = (x >> 8) as u8;
+            chunk[2] = (x >> 16) as u8;
+            chunk[3] = 255;
+        }
+        let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+            wasm_bindgen::Clamped(&pixels),
+            width,
+            height,
+        )
+        .unwrap();
+        context.put_image_data(&data, 0.0, 0.0).unwrap();
+    } else {
+        let gradient = context.create_linear_gradient(0.0, 0.0, width as f64, height as f64);
+        gradient.add_color_stop(0.0, "#2a6f3a").unwrap();
+        gradient.add_color_stop(0.5, "#e0c070").unwrap();
+        gradient.add_color_stop(1.0, "#3050a0").unwrap();
+        context.set_fill_style_canvas_gradient(&gradient);
+        context.fill_rect(0.0, 0.0, width as f64, height as f64);
+    }
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let done = wasm_bindgen::closure::Closure::once_into_js(move |b: wasm_bindgen::JsValue| {
+            let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &b);
+        });
+        canvas
+            .to_blob_with_type_and_encoder_options(
+                done.unchecked_ref(),
+                "image/jpeg",
+                &wasm_bindgen::JsValue::from_f64(0.95),
+            )
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_camera_photo_is_made_about_200_kb_and_at_most_1600_px_on_the_device() {
+    // the worst case: a 12-megapixel frame of noise, several megabytes as the camera wrote it
+    let original = camera_jpeg(4000, 3000, true).await;
+    assert!(original.size() > 2_000_000.0, "the test photo is camera-sized: {}", original.size());
+    let (small, width, height) = compress_photo(&original).await.expect("compressed");
+    assert!(small.size() <= TARGET_BYTES, "{} bytes", small.size());
+    assert!(width.max(height) <= 1600 && width.max(height) >= 640, "{width}x{height}");
+    assert_eq!(width * 3, height * 4, "the aspect ratio is kept: {width}x{height}");
+    let bytes = blob_bytes(&small).await;
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8], "a JPEG");
+    assert_eq!(small.type_(), "image/jpeg");
+
+    // an ordinary photo keeps the full 1600 px: only as much is given up as the size needs
+    let smooth = camera_jpeg(3000, 2000, false).await;
+    let (small, width, height) = compress_photo(&smooth).await.expect("compressed");
+    assert!(small.size() <= TARGET_BYTES);
+    assert_eq!((width, height), (1600, 1067));
+}
+
+#[wasm_bindgen_test]
+async fn a_file_that_is_not_an_image_is_refused() {
+    let text = blob_of(b"this is a letter, not a photo");
+    assert_eq!(compress_photo(&text).await.unwrap_err(), PhotoError::NotAnImage);
+}
+
+#[wasm_bindgen_test]
+async fn the_photo_checksum_is_sha256() {
+    let hex = sha256_hex(&blob_of(b"abc")).await.unwrap();
+    assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+#[wasm_bindgen_test]
+async fn a_photo_is_kept_with_its_bytes_and_its_upload_progress_never_goes_back() {
+    let store = fresh("t-photos").await;
+    let id = "0190a5d0-0000-7000-8000-000000000002";
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    store
+        .add_photo(&photo_entry(id, bytes.len() as u64), &blob_of(&bytes))
+        .await
+        .unwrap();
+    // the bytes come back exactly, and a slice is what the uploader sends
+    let kept = store.photo_bytes(id).await.unwrap().expect("kept");
+    assert_eq!(blob_bytes(&kept).await, bytes);
+    let chunk = kept.slice_with_f64_and_f64(32_768.0, 65_536.0).unwrap();
+    assert_eq!(blob_bytes(&chunk).await, bytes[32_768..65_536]);
+
+    // a late answer cannot move the progress back; the server's reset can
+    store.set_photo_progress(id, 65_536, false, false).await.unwrap();
+    let after_late = store.set_photo_progress(id, 32_768, false, false).await.unwrap().unwrap();
+    assert_eq!(after_late.received, 65_536);
+    let after_reset = store.set_photo_progress(id, 0, false, true).await.unwrap().unwrap();
+    assert_eq!(after_reset.received, 0);
+    let done = store.set_photo_progress(id, 100_000, true, false).await.unwrap().unwrap();
+    assert!(done.complete);
+    assert_eq!(done.progress(), 1.0);
+
+    // survives closing the database (a reload)
+    store.close();
+    let store = fresh("t-photos").await;
+    assert_eq!(store.photo(id).await.unwrap().unwrap().received, 100_000);
+    store.remove_photo(id).await.unwrap();
+    assert!(store.photo(id).await.unwrap().is_none());
+    assert!(store.photo_bytes(id).await.unwrap().is_none());
 }

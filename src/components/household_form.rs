@@ -7,10 +7,12 @@ use leptos::prelude::*;
 use thidua_domain::poverty::{
     field_label, Area, Deprivation, Dimension, Household, Position, POSITION,
 };
-use thidua_domain::protocol::DELETED_FIELD;
+use thidua_domain::protocol::{RecordId, DELETED_FIELD};
 use thidua_domain::FieldError;
 
 use crate::components::conflicts::ConflictPanel;
+use crate::components::photo_evidence::PhotoEvidence;
+use crate::photos::PHOTOS;
 use crate::i18n::{t, tr, UiLang};
 use crate::pages::Selection;
 use crate::storage::{LocalRecord, SyncState};
@@ -30,6 +32,8 @@ struct FormState {
     deprivations: RwSignal<Vec<Deprivation>>,
     /// Taken on demand; not part of the household's answers.
     position: RwSignal<Option<Position>>,
+    /// Evidence photos (their ids; the bytes are in the device's photo store).
+    photos: RwSignal<Vec<String>>,
 }
 
 /// What the officer has typed, as it is kept in a draft: the texts exactly, typos included.
@@ -47,6 +51,8 @@ pub struct FormDraft {
     deprivations: Vec<Deprivation>,
     #[serde(default)]
     position: Option<Position>,
+    #[serde(default)]
+    photos: Vec<String>,
     /// When it was last written (Unix ms), to tell the officer.
     saved_at: f64,
 }
@@ -120,6 +126,7 @@ impl FormState {
             floor_area: num(h.and_then(|h| h.floor_area_m2)),
             deprivations: RwSignal::new(h.map(|h| h.deprivations.clone()).unwrap_or_default()),
             position: RwSignal::new(None),
+            photos: RwSignal::new(Vec::new()),
         }
     }
 
@@ -136,6 +143,7 @@ impl FormState {
             floor_area: self.floor_area.get(),
             deprivations: self.deprivations.get(),
             position: self.position.get(),
+            photos: self.photos.get(),
             saved_at: 0.0,
         }
     }
@@ -152,6 +160,7 @@ impl FormState {
         self.floor_area.set(d.floor_area.clone());
         self.deprivations.set(d.deprivations.clone());
         self.position.set(d.position);
+        self.photos.set(d.photos.clone());
     }
 
     /// Puts a stored value into the form (the officer picked it to settle a conflict).
@@ -259,6 +268,19 @@ pub fn HouseholdForm(
             .and_then(|l| l.record.fields.get(POSITION))
             .and_then(|p| serde_json::from_value::<Position>(p.clone()).ok()),
     );
+    form.photos.set(
+        existing
+            .as_ref()
+            .and_then(|l| l.record.fields.get(PHOTOS))
+            .and_then(|p| serde_json::from_value::<Vec<String>>(p.clone()).ok())
+            .unwrap_or_default(),
+    );
+    let photo_unit = selection.commune.to_string();
+    // a new household's id is made now, so photos taken before the first save can name it
+    let record_id = StoredValue::new(existing.as_ref().map_or_else(
+        || RecordId(crate::services().device.new_id()),
+        |l| l.record.id,
+    ));
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let tried = RwSignal::new(false);
     let locating = RwSignal::new(false);
@@ -486,14 +508,23 @@ pub fn HouseholdForm(
                         .get_untracked()
                         .and_then(|p| serde_json::to_value(p).ok())
                         .unwrap_or(serde_json::Value::Null);
+                    let photos = form.photos.get_untracked();
+                    let photos = if photos.is_empty() {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::Value::from(photos)
+                    };
                     crate::households::save_household_with(
                         &services.store,
                         &services.device,
                         existing.as_ref(),
+                        record_id.get_value(),
                         &selection.commune,
                         &selection.period,
                         &household,
-                        [(POSITION.to_string(), position)].into_iter().collect(),
+                        [(POSITION.to_string(), position), (PHOTOS.to_string(), photos)]
+                            .into_iter()
+                            .collect(),
                         resolved,
                     )
                     .await
@@ -601,6 +632,11 @@ pub fn HouseholdForm(
                     </div>
                 })}
                 {move || position_error.get().map(|e| view! { <span class="field-error" role="alert">{e}</span> })}
+            </fieldset>
+            <fieldset class="field">
+                <legend>{t("Ảnh minh chứng (tùy chọn)", "Evidence photos (optional)")}</legend>
+                <PhotoEvidence unit=photo_unit record_id=record_id.get_value().to_string()
+                    photos=form.photos name="household".to_string() editable=edits/>
             </fieldset>
             <h3>{t("Chỉ số thiếu hụt (đánh dấu nếu hộ thiếu)", "Deprivations (tick where the household lacks it)")}</h3>
             {DIMENSIONS.into_iter().map(|dim| view! {

@@ -6,10 +6,13 @@
 use leptos::prelude::*;
 use serde_json::Value;
 use thidua_domain::criteria::{CriteriaSet, Indicator, Status, ValueKind};
-use thidua_domain::protocol::{evidence_field, indicator_values, DataSet, Fields, RecordId};
+use thidua_domain::protocol::{
+    evidence_field, indicator_values, photos_field, DataSet, Fields, RecordId,
+};
 use thidua_domain::Lang;
 
 use super::Selection;
+use crate::components::photo_evidence::PhotoEvidence;
 use crate::i18n::{t, tr, UiLang};
 use crate::storage::LocalRecord;
 use crate::sync::SyncStatus;
@@ -84,6 +87,44 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
     let fields = RwSignal::new(Fields::new());
     let dirty = RwSignal::new(false);
     let message = RwSignal::new(None::<Result<String, String>>);
+    // the draft: what was typed and not saved comes back after a reload or a closed tab
+    let draft_key = format!("draft:ntm:{id}");
+    let ready = RwSignal::new(!edits);
+    let restored_at = RwSignal::new(None::<f64>);
+    if edits {
+        let key = draft_key.clone();
+        leptos::task::spawn_local(async move {
+            if let Some(draft) = crate::drafts::load::<Fields>(&key).await {
+                dirty.set(true);
+                fields.set(draft.value);
+                restored_at.set(Some(draft.saved_at));
+            }
+            ready.set(true);
+        });
+        crate::drafts::use_autosave(
+            draft_key.clone(),
+            move || fields.get(),
+            dirty.into(),
+            ready.into(),
+        );
+    }
+    let leave = {
+        let key = draft_key.clone();
+        move |_| {
+            if edits && dirty.get_untracked() {
+                let question = tr(
+                    lang.get_untracked(),
+                    "Bỏ các thay đổi chưa lưu của bản tự đánh giá?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
+                    "Discard the unsaved changes to the self-assessment?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
+                );
+                if !crate::drafts::confirm_discard(question) {
+                    return;
+                }
+                crate::drafts::discard(key.clone());
+            }
+            on_back.run(());
+        }
+    };
     let load = move || {
         leptos::task::spawn_local(async move {
             match crate::services().store.record(&id.to_string()).await {
@@ -157,6 +198,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
             .await;
             if let Ok(saved) = &result {
                 dirty.set(false);
+                restored_at.set(None);
                 if let Some(saved) = saved {
                     seen.set(Some(saved.clone()));
                 }
@@ -168,6 +210,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         });
     };
 
+    let unit_code = StoredValue::new(selection.commune.to_string());
     let indicator_row = move |indicator: Indicator| {
         let code = indicator.code.clone();
         let code_for_status = code.clone();
@@ -266,6 +309,8 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                         prop:value=move || fields.with(|f| input_text(f.get(&evidence_key_for_value), Lang::Vi))
                         on:input=move |ev| set_field(evidence_key.clone(), Value::String(event_target_value(&ev)))/>
                 </label>
+                <IndicatorPhotos code=code.clone() unit=unit_code.get_value() record_id=id.to_string() fields=fields editable=edits
+                    on_change=Callback::new(move |(key, value): (String, Value)| set_field(key, value))/>
                 {move || errors.with(|es| es.iter().filter(|e| e.field == code_for_errors || e.field == evidence_for_errors)
                     .map(|e| view! { <span class="field-error" role="alert">{e.message(lang.get()).to_string()}</span> }).collect_view())}
             </div>
@@ -277,8 +322,13 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         <section class="card ntm" data-testid="ntm-assessment">
             <div class="row">
                 <h2>{t("Tự đánh giá tiêu chí nông thôn mới", "NTM self-assessment")}" — "{selection.period.as_str().to_string()}</h2>
-                <button class="big" on:click=move |_| on_back.run(())>{t("Về danh sách hộ", "Back to households")}</button>
+                <button class="big" data-testid="ntm-back" on:click=leave>{t("Về danh sách hộ", "Back to households")}</button>
             </div>
+            {move || restored_at.get().map(|at| view! {
+                <p class="notice" role="status" data-testid="draft-restored">
+                    {format!("{} {}", tr(lang.get(), "Đã mở lại bản nháp chưa lưu lúc", "Reopened the unsaved draft from"), crate::components::sync_badge::short_time(at))}
+                </p>
+            })}
             <p class="summary" data-testid="ntm-summary">
                 {move || evaluation.with(|e| format!("{} {}/{} {}", tr(lang.get(), "Đạt", "Met"), e.met, e.total, tr(lang.get(), "tiêu chí", "criteria")))}
                 {move || evaluation.with(|e| e.meets_standard()).then(|| view! { <strong>{t(" — xã đạt chuẩn nông thôn mới", " — the commune meets the NTM standard")}</strong> })}
@@ -320,4 +370,56 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         </section>
     }
     .into_any()
+}
+
+/// An indicator's evidence photos, kept in the `photos/CODE` field of the assessment.
+#[component]
+fn IndicatorPhotos(
+    code: String,
+    unit: String,
+    record_id: String,
+    fields: RwSignal<Fields>,
+    editable: bool,
+    on_change: Callback<(String, Value)>,
+) -> impl IntoView {
+    let key = photos_field(&code);
+    let read = {
+        let key = key.clone();
+        move || {
+            fields.with(|f| {
+                f.get(&key)
+                    .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+                    .unwrap_or_default()
+            })
+        }
+    };
+    let photos = RwSignal::new(read());
+    // both ways, each only on a real difference, so neither echoes the other: a record or draft
+    // loaded later shows its photos; a photo taken or removed goes into the fields
+    Effect::new(move |_| {
+        let stored = read();
+        if photos.with_untracked(|p| *p != stored) {
+            photos.set(stored);
+        }
+    });
+    let read_again = {
+        let key = key.clone();
+        move || {
+            fields.with_untracked(|f| {
+                f.get(&key)
+                    .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+                    .unwrap_or_default()
+            })
+        }
+    };
+    Effect::new(move |_| {
+        let now = photos.get();
+        if now != read_again() {
+            let value = if now.is_empty() { Value::Null } else { Value::from(now) };
+            on_change.run((key.clone(), value));
+        }
+    });
+    view! {
+        <PhotoEvidence unit=unit record_id=record_id photos=photos name=format!("indicator-{code}") editable=editable/>
+    }
 }

@@ -111,6 +111,7 @@ pub fn HouseholdList(
     on_edit: Callback<Option<LocalRecord>>,
     on_assessment: Callback<()>,
     on_report: Callback<()>,
+    on_examples: Callback<()>,
 ) -> impl IntoView {
     let status = expect_context::<SyncStatus>();
     let lang = expect_context::<UiLang>().0;
@@ -286,6 +287,9 @@ pub fn HouseholdList(
                 </button>
                 <button class="big" data-testid="open-report" on:click=move |_| on_report.run(())>
                     {t("Báo cáo chỉ tiêu thi đua", "Target report")}
+                </button>
+                <button class="big" data-testid="open-examples" on:click=move |_| on_examples.run(())>
+                    {t("Điển hình tiên tiến", "Advanced examples")}
                 </button>
             </div>
             {edits.then(|| view! {

@@ -2,6 +2,7 @@
 
 pub mod assessment;
 pub mod communes;
+pub mod examples;
 pub mod households;
 pub mod report;
 
@@ -32,6 +33,8 @@ pub enum Screen {
     Assessment,
     /// The commune's report for the directive's targets.
     Report,
+    /// The commune's advanced examples (điển hình tiên tiến) and their commendations.
+    Examples,
 }
 
 #[component]
@@ -55,7 +58,7 @@ pub fn Main() -> impl IntoView {
         if let Some(open) = open_forms {
             open.0.set(u32::from(matches!(
                 next,
-                Screen::Edit(_) | Screen::Assessment
+                Screen::Edit(_) | Screen::Assessment | Screen::Report | Screen::Examples
             )));
         }
         screen.set(next);
@@ -81,10 +84,14 @@ pub fn Main() -> impl IntoView {
                         on_change_commune=Callback::new(move |_| go(Screen::Communes))
                         on_edit=Callback::new(move |r: Option<LocalRecord>| go(Screen::Edit(r)))
                         on_assessment=Callback::new(move |_| go(Screen::Assessment))
-                        on_report=Callback::new(move |_| go(Screen::Report))/>
+                        on_report=Callback::new(move |_| go(Screen::Report))
+                        on_examples=Callback::new(move |_| go(Screen::Examples))/>
                 }.into_any(),
                 (Screen::Report, Some(sel)) => view! {
                     <report::IndicatorReport selection=sel on_back=Callback::new(move |_| go(Screen::Households))/>
+                }.into_any(),
+                (Screen::Examples, Some(sel)) => view! {
+                    <examples::ExampleRegister selection=sel on_back=Callback::new(move |_| go(Screen::Households))/>
                 }.into_any(),
                 (Screen::Assessment, Some(sel)) => view! {
                     <assessment::NtmAssessment selection=sel on_back=Callback::new(move |_| go(Screen::Households))/>

@@ -39,7 +39,43 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
     // what is typed, per target: (part, total) as text
     let typed = RwSignal::new(std::collections::BTreeMap::<String, (String, String)>::new());
     let message = RwSignal::new(None::<Result<String, String>>);
+    // typed and not yet saved: kept as a draft, asked about before leaving
+    let dirty = RwSignal::new(false);
+    let draft_key = format!("draft:report:{id}");
+    let ready = RwSignal::new(!edits);
+    let restored_at = RwSignal::new(None::<f64>);
+    if edits {
+        crate::drafts::use_autosave(
+            draft_key.clone(),
+            move || typed.get(),
+            dirty.into(),
+            ready.into(),
+        );
+    }
+    let leave = {
+        let key = draft_key.clone();
+        move |_| {
+            if edits && dirty.get_untracked() {
+                let question = tr(
+                    lang.get_untracked(),
+                    "Bỏ các số liệu chưa lưu của báo cáo?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
+                    "Discard the unsaved figures of the report?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
+                );
+                if !crate::drafts::confirm_discard(question) {
+                    return;
+                }
+                crate::drafts::discard(key.clone());
+            }
+            on_back.run(());
+        }
+    };
     leptos::task::spawn_local(async move {
+        let draft = if edits {
+            crate::drafts::load::<std::collections::BTreeMap<String, (String, String)>>(&draft_key)
+                .await
+        } else {
+            None
+        };
         if let Ok(found) = crate::services().store.record(&id.to_string()).await {
             let texts = found
                 .as_ref()
@@ -62,6 +98,12 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
             typed.set(texts);
             seen.set(found);
         }
+        if let Some(draft) = draft {
+            dirty.set(true);
+            typed.set(draft.value);
+            restored_at.set(Some(draft.saved_at));
+        }
+        ready.set(true);
     });
 
     // the fields to store, or the problems of what is typed
@@ -120,8 +162,12 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                 status,
             )
             .await;
-            if let Ok(Some(saved)) = &result {
-                seen.set(Some(saved.clone()));
+            if let Ok(saved) = &result {
+                dirty.set(false);
+                restored_at.set(None);
+                if let Some(saved) = saved {
+                    seen.set(Some(saved.clone()));
+                }
             }
             message.set(Some(crate::records::outcome_message(
                 &result,
@@ -177,13 +223,13 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                         <span>{part_label}</span>
                         <input type="text" inputmode="numeric" name=format!("{key}.numerator") disabled=!edits
                             prop:value=move || typed.with(|t| t.get(&k1).map(|p| p.0.clone()).unwrap_or_default())
-                            on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k2.clone()).or_default().0 = v); message.set(None); }/>
+                            on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k2.clone()).or_default().0 = v); dirty.set(true); message.set(None); }/>
                     </label>
                     <label class="field">
                         <span>{total_label}</span>
                         <input type="text" inputmode="numeric" name=format!("{key}.denominator") disabled=!edits
                             prop:value=move || typed.with(|t| t.get(&k3).map(|p| p.1.clone()).unwrap_or_default())
-                            on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k4.clone()).or_default().1 = v); message.set(None); }/>
+                            on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k4.clone()).or_default().1 = v); dirty.set(true); message.set(None); }/>
                     </label>
                 </div>
                 <p class="figure" data-testid="figure">
@@ -205,8 +251,13 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         <section class="card report" data-testid="indicator-report">
             <div class="row">
                 <h2>{t("Báo cáo chỉ tiêu thi đua", "Target report")}" — "{selection.period.as_str().to_string()}</h2>
-                <button class="big" on:click=move |_| on_back.run(())>{t("Về danh sách hộ", "Back to households")}</button>
+                <button class="big" data-testid="report-back" on:click=leave>{t("Về danh sách hộ", "Back to households")}</button>
             </div>
+            {move || restored_at.get().map(|at| view! {
+                <p class="notice" role="status" data-testid="draft-restored">
+                    {format!("{} {}", tr(lang.get(), "Đã mở lại bản nháp chưa lưu lúc", "Reopened the unsaved draft from"), crate::components::sync_badge::short_time(at))}
+                </p>
+            })}
             <p class="hint">{t("Nhập phần của xã và tổng tương ứng; kết quả tính ngay bên dưới. Số hộ nghèo lấy từ rà soát hộ nghèo.",
                 "Enter the commune's part and the matching total; the result shows below. Poor households come from the poverty review.")}</p>
             {commune_targets().into_iter().map(row).collect_view()}

@@ -2,7 +2,8 @@
 //!
 //! Three stores: `records` (what the officer sees, keyed by record id, indexed by commune), `outbox`
 //! (at most one pending mutation per record, keyed by record id: later edits fold into it) and `meta`
-//! (device id, last mutation id, pull cursor, last sync). Every save writes the record and its outbox entry in ONE
+//! (device id, last mutation id, pull cursor, last sync); `photos` and `photo_bytes` hold evidence
+//! photos (see [`photos`]). Every save writes the record and its outbox entry in ONE
 //! read-write transaction, all requests issued before the first await and `commit()` called explicitly
 //! (indexed_db_futures rolls back otherwise). Nothing here awaits the network.
 
@@ -14,9 +15,12 @@ use thidua_domain::client::{Edit, Replica};
 use thidua_domain::protocol::{DeviceId, Mutation, MutationId, MutationResult, Record};
 use thidua_domain::FieldError;
 
+pub mod photos;
+
 pub const DB_NAME: &str = "thidua";
-/// Version 1: records (+ index by commune) and outbox. Version 2: meta.
-pub const DB_VERSION: u32 = 2;
+/// Version 1: records (+ index by commune) and outbox. Version 2: meta. Version 3: photos and their
+/// bytes (see `photos`).
+pub const DB_VERSION: u32 = 3;
 
 const RECORDS: &str = "records";
 const OUTBOX: &str = "outbox";
@@ -133,6 +137,9 @@ impl Store {
                     db.create_object_store(META)
                         .with_key_path("key".into())
                         .build()?;
+                }
+                if step(3) {
+                    photos::create_stores(&db)?;
                 }
                 Ok(())
             })

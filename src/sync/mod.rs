@@ -49,6 +49,9 @@ pub struct SyncStatus {
     pub revision: RwSignal<u64>,
     /// The server refused the session's token (expired or revoked): sync waits for a new sign-in.
     pub needs_login: RwSignal<bool>,
+    /// Bumped after every chunk of a photo upload, so thumbnails show their progress (apart from
+    /// `revision`, which reloads whole lists).
+    pub photos: RwSignal<u64>,
 }
 
 impl SyncStatus {
@@ -63,6 +66,7 @@ impl SyncStatus {
             error: RwSignal::new(None),
             revision: RwSignal::new(0),
             needs_login: RwSignal::new(false),
+            photos: RwSignal::new(0),
         }
     }
 }
@@ -177,6 +181,16 @@ pub async fn sync_once(
         Ok(false) => {}
         Err(crate::units::RefreshError::Api(e)) => return Err(e.into()),
         Err(crate::units::RefreshError::Storage(e)) => return Err(e.into()),
+    }
+    // photos last: records are small and matter first; a photo cut off resumes at the next sync
+    let uploaded = crate::photos::upload_pending(store, token, |_| {
+        status.photos.update(|n| *n += 1)
+    })
+    .await;
+    match uploaded {
+        Ok(_) => {}
+        Err(crate::photos::UploadError::Api(e)) => return Err(e.into()),
+        Err(crate::photos::UploadError::Storage(e)) => return Err(e.into()),
     }
     let now = js_sys::Date::now();
     store.set_meta(META_LAST_SYNC, &now).await?;

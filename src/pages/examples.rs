@@ -1,0 +1,446 @@
+//! The advanced-example register the directive asks for (điển hình tiên tiến, sáng kiến, mô hình
+//! mới): the commune officer records each example with its photos; the district and the province
+//! see them and commend them. An example and each commendation are records like any other, saved on
+//! the device and synced, so this works offline on both sides.
+
+use leptos::prelude::*;
+use thidua_domain::examples::{AdvancedExample, Commendation, CommendationLevel, ExampleKind};
+use thidua_domain::protocol::{DataSet, Fields, RecordId};
+use thidua_domain::Lang;
+
+use super::Selection;
+use crate::components::photo_evidence::PhotoEvidence;
+use crate::i18n::{t, tr, UiLang};
+use crate::photos::PHOTOS;
+use crate::session::Role;
+use crate::storage::LocalRecord;
+use crate::sync::SyncStatus;
+
+/// The examples of the selected commune and year, each with its commendations.
+#[derive(Clone, PartialEq)]
+struct Entry {
+    local: LocalRecord,
+    example: Option<AdvancedExample>,
+    commendations: Vec<(CommendationLevel, LocalRecord, Commendation)>,
+}
+
+/// Which level a role commends at; None for an officer.
+fn commend_level(role: Option<Role>) -> Option<CommendationLevel> {
+    match role {
+        Some(Role::DistrictSupervisor) => Some(CommendationLevel::District),
+        Some(Role::ProvinceAdmin) => Some(CommendationLevel::Province),
+        _ => None,
+    }
+}
+
+fn level_label(level: CommendationLevel, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => level.label_vi(),
+        Lang::En => level.label_en(),
+    }
+}
+
+fn kind_label(kind: ExampleKind, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => kind.label_vi(),
+        Lang::En => kind.label_en(),
+    }
+}
+
+#[component]
+pub fn ExampleRegister(selection: Selection, on_back: Callback<()>) -> impl IntoView {
+    let status = expect_context::<SyncStatus>();
+    let role = crate::current_role();
+    let officer = matches!(role, Some(Role::CommuneOfficer) | None);
+    let level = commend_level(role);
+    let entries = RwSignal::new(Vec::<Entry>::new());
+    // the example being edited: None = the list; Some(None) = a new one
+    let editing = RwSignal::new(None::<Option<LocalRecord>>);
+    let sel = StoredValue::new(selection.clone());
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            let commune = sel.with_value(|s| s.commune.to_string());
+            let period = sel.with_value(|s| s.period.clone());
+            let Ok(records) = crate::services().store.records_of(&commune).await else {
+                return;
+            };
+            let in_period: Vec<LocalRecord> = records
+                .into_iter()
+                .filter(|l| l.record.period == period && !l.record.deleted)
+                .collect();
+            let mut list: Vec<Entry> = in_period
+                .iter()
+                .filter(|l| l.record.data_set == DataSet::AdvancedExample)
+                .map(|l| Entry {
+                    local: l.clone(),
+                    example: AdvancedExample::parse_valid(&l.record.fields).ok(),
+                    commendations: Vec::new(),
+                })
+                .collect();
+            for l in in_period
+                .iter()
+                .filter(|l| l.record.data_set == DataSet::Commendation)
+            {
+                if let Ok(c) = Commendation::parse_valid(&l.record.fields) {
+                    if let Some(e) = list.iter_mut().find(|e| e.local.record.id == c.example) {
+                        e.commendations.push((c.level, l.clone(), c));
+                    }
+                }
+            }
+            // newest first: the id is a UUIDv7, so it sorts by when the example was first saved
+            list.sort_by(|a, b| b.local.record.id.0.cmp(&a.local.record.id.0));
+            entries.set(list);
+        });
+    };
+    Effect::new(move |_| {
+        status.revision.track();
+        load();
+    });
+
+    view! {
+        <section class="card examples" data-testid="examples">
+            <div class="row">
+                <h2>{t("Điển hình tiên tiến, sáng kiến, mô hình mới", "Advanced examples, initiatives, new models")}" — "{selection.period.as_str().to_string()}</h2>
+                <button class="big" data-testid="examples-back" on:click=move |_| on_back.run(())>{t("Về danh sách hộ", "Back to households")}</button>
+            </div>
+            {move || match editing.get() {
+                Some(existing) => view! {
+                    <ExampleForm selection=sel.get_value() existing=existing
+                        on_done=Callback::new(move |_| { editing.set(None); load(); })/>
+                }.into_any(),
+                None => view! {
+                    {officer.then(|| view! {
+                        <button class="primary big" data-testid="example-add" on:click=move |_| editing.set(Some(None))>
+                            {t("＋ Thêm điển hình", "＋ Add an example")}
+                        </button>
+                    })}
+                    <Show when=move || entries.with(|e| e.is_empty())>
+                        <p class="hint">{t("Chưa có điển hình nào cho năm này.", "No examples for this year yet.")}</p>
+                    </Show>
+                    <ul class="example-list">
+                        <For each=move || entries.get() key=|e| (e.local.record.id.to_string(), e.local.record.revision, e.commendations.len(), e.local.sync) let:entry>
+                            <ExampleCard entry=entry officer=officer level=level
+                                on_edit=Callback::new(move |l: LocalRecord| editing.set(Some(Some(l))))
+                                on_changed=Callback::new(move |_| load())/>
+                        </For>
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ExampleCard(
+    entry: Entry,
+    officer: bool,
+    level: Option<CommendationLevel>,
+    on_edit: Callback<LocalRecord>,
+    on_changed: Callback<()>,
+) -> impl IntoView {
+    let lang = expect_context::<UiLang>().0;
+    let status = expect_context::<SyncStatus>();
+    let local = entry.local.clone();
+    let id = local.record.id;
+    let photos = RwSignal::new(
+        local
+            .record
+            .fields
+            .get(PHOTOS)
+            .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+            .unwrap_or_default(),
+    );
+    let mine = level.and_then(|l| entry.commendations.iter().find(|c| c.0 == l).cloned());
+    let note = RwSignal::new(mine.as_ref().map(|c| c.2.note.clone()).unwrap_or_default());
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let mine = StoredValue::new(mine);
+    let selection = Selection {
+        commune: local.record.org_unit.clone(),
+        period: local.record.period.clone(),
+    };
+    let selection = StoredValue::new(selection);
+    let commend = move |withdraw: bool| {
+        let Some(level) = level else { return };
+        leptos::task::spawn_local(async move {
+            let c = Commendation {
+                example: id,
+                level,
+                note: note.get_untracked().trim().to_string(),
+            };
+            let seen = mine.with_value(|m| m.as_ref().map(|m| m.1.clone()));
+            let result = crate::records::save_record(
+                &selection.get_value(),
+                DataSet::Commendation,
+                c.record_id(),
+                seen.as_ref(),
+                if withdraw { Fields::new() } else { c.to_fields() },
+                withdraw,
+                status,
+            )
+            .await;
+            message.set(Some(crate::records::outcome_message(
+                &result,
+                lang.get_untracked(),
+            )));
+            on_changed.run(());
+        });
+    };
+    let example = entry.example.clone();
+    let commendations = entry.commendations.clone();
+    let edit_local = local.clone();
+    view! {
+        <li class="example" data-testid="example" data-id=id.to_string()>
+            {match example {
+                Some(e) => view! {
+                    <p class="badge average">{move || kind_label(e.kind, lang.get())}</p>
+                    <h3 data-testid="example-title">{e.title.clone()}</h3>
+                    <p><strong>{t("Đơn vị/cá nhân: ", "Unit/person: ")}</strong>{e.holder.clone()}</p>
+                    <p><strong>{t("Lĩnh vực: ", "Field: ")}</strong>{e.field.clone()}</p>
+                    <p class="description">{e.description.clone()}</p>
+                }.into_any(),
+                None => view! { <p class="notice warn">{t("Bản ghi chưa đầy đủ; hãy mở để sửa.", "Incomplete record; open it to fix.")}</p> }.into_any(),
+            }}
+            <PhotoEvidence unit=local.record.org_unit.to_string() record_id=id.to_string() photos=photos
+                name=format!("example-{id}") editable=false/>
+            <ul class="commendations" data-testid="commendations">
+                {commendations.into_iter().map(|(l, _, c)| view! {
+                    <li class="badge above" data-testid=format!("commended-{}", l.as_str())>
+                        {move || level_label(l, lang.get())}
+                        {(!c.note.is_empty()).then(|| format!(": {}", c.note))}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {officer.then(|| view! {
+                <button class="big" data-testid="example-edit" on:click=move |_| on_edit.run(edit_local.clone())>{t("Sửa", "Edit")}</button>
+            })}
+            {level.map(|level| view! {
+                <div class="commend">
+                    <label class="field">
+                        <span>{move || format!("{} ({})", tr(lang.get(), "Lời khen", "Commendation note"), level_label(level, lang.get()))}</span>
+                        <input type="text" data-testid="commend-note" prop:value=move || note.get()
+                            on:input=move |ev| note.set(event_target_value(&ev))/>
+                    </label>
+                    <div class="actions">
+                        <button class="primary big" data-testid="commend" on:click=move |_| commend(false)>
+                            {move || if mine.with_value(|m| m.is_some()) { t("Cập nhật lời khen", "Update the commendation")() } else { t("Khen thưởng", "Commend")() }}
+                        </button>
+                        {mine.with_value(|m| m.is_some()).then(|| view! {
+                            <button class="big" data-testid="commend-withdraw" on:click=move |_| commend(true)>{t("Rút lời khen", "Withdraw")}</button>
+                        })}
+                    </div>
+                </div>
+            })}
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="notice error" role="alert">{text}</p> }.into_any(),
+            })}
+        </li>
+    }
+}
+
+/// What the officer has typed for an example, as kept in its draft.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ExampleDraft {
+    kind: String,
+    title: String,
+    holder: String,
+    field: String,
+    description: String,
+    photos: Vec<String>,
+}
+
+#[component]
+fn ExampleForm(
+    selection: Selection,
+    existing: Option<LocalRecord>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let lang = expect_context::<UiLang>().0;
+    let status = expect_context::<SyncStatus>();
+    let text = |key: &str| {
+        existing
+            .as_ref()
+            .and_then(|l| l.record.fields.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let kind = RwSignal::new(text("kind"));
+    let title = RwSignal::new(text("title"));
+    let holder = RwSignal::new(text("holder"));
+    let field = RwSignal::new(text("field"));
+    let description = RwSignal::new(text("description"));
+    let photos = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|l| l.record.fields.get(PHOTOS))
+            .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+            .unwrap_or_default(),
+    );
+    let id = existing
+        .as_ref()
+        .map_or_else(|| RecordId(crate::services().device.new_id()), |l| l.record.id);
+    let draft_now = move || ExampleDraft {
+        kind: kind.get(),
+        title: title.get(),
+        holder: holder.get(),
+        field: field.get(),
+        description: description.get(),
+        photos: photos.get(),
+    };
+    let pristine = StoredValue::new(draft_now());
+    let dirty = Memo::new(move |_| pristine.with_value(|p| *p != draft_now()));
+    let draft_key = match &existing {
+        Some(l) => format!("draft:example:{}", l.id),
+        None => format!(
+            "draft:example:new:{}:{}",
+            selection.commune,
+            selection.period.as_str()
+        ),
+    };
+    let ready = RwSignal::new(false);
+    {
+        let key = draft_key.clone();
+        leptos::task::spawn_local(async move {
+            if let Some(d) = crate::drafts::load::<ExampleDraft>(&key).await {
+                kind.set(d.value.kind);
+                title.set(d.value.title);
+                holder.set(d.value.holder);
+                field.set(d.value.field);
+                description.set(d.value.description);
+                photos.set(d.value.photos);
+            }
+            ready.set(true);
+        });
+    }
+    crate::drafts::use_autosave(draft_key.clone(), draft_now, dirty.into(), ready.into());
+    let errors = RwSignal::new(Vec::<thidua_domain::FieldError>::new());
+    let message = RwSignal::new(None::<String>);
+    let to_fields = move || {
+        let mut f = Fields::new();
+        for (key, value) in [
+            ("kind", kind.get_untracked()),
+            ("title", title.get_untracked()),
+            ("holder", holder.get_untracked()),
+            ("field", field.get_untracked()),
+            ("description", description.get_untracked()),
+        ] {
+            f.insert(key.into(), serde_json::Value::from(value));
+        }
+        let p = photos.get_untracked();
+        if !p.is_empty() {
+            f.insert(PHOTOS.into(), serde_json::Value::from(p));
+        }
+        f
+    };
+    let existing = StoredValue::new(existing);
+    let photo_unit = selection.commune.to_string();
+    let key_for_save = draft_key.clone();
+    let save = move |_| {
+        let fields = to_fields();
+        if let Err(found) = AdvancedExample::parse_valid(&fields) {
+            errors.set(found);
+            message.set(Some(
+                tr(
+                    lang.get_untracked(),
+                    "Còn ô chưa đúng (ghi đỏ bên dưới). Hãy sửa rồi lưu.",
+                    "Some fields need a fix (in red below).",
+                )
+                .into(),
+            ));
+            return;
+        }
+        errors.set(Vec::new());
+        let selection = selection.clone();
+        let key = key_for_save.clone();
+        leptos::task::spawn_local(async move {
+            let seen = existing.get_value();
+            let result = crate::records::save_record(
+                &selection,
+                DataSet::AdvancedExample,
+                id,
+                seen.as_ref(),
+                fields,
+                false,
+                status,
+            )
+            .await;
+            match result {
+                Ok(_) => {
+                    crate::drafts::discard(key);
+                    on_done.run(());
+                }
+                Err(e) => message.set(Some(e.message_vi())),
+            }
+        });
+    };
+    let key_for_leave = draft_key.clone();
+    let leave = move |_| {
+        if dirty.get_untracked() {
+            let question = tr(
+                lang.get_untracked(),
+                "Bỏ các thay đổi chưa lưu của điển hình này?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
+                "Discard the unsaved changes to this example?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
+            );
+            if !crate::drafts::confirm_discard(question) {
+                return;
+            }
+            crate::drafts::discard(key_for_leave.clone());
+        }
+        on_done.run(());
+    };
+    let error_of = move |name: &'static str| {
+        move || {
+            errors.with(|es| {
+                es.iter()
+                    .filter(|e| e.field == name)
+                    .map(|e| view! { <span class="field-error" role="alert">{e.message(lang.get()).to_string()}</span> })
+                    .collect_view()
+            })
+        }
+    };
+    let text_field = move |name: &'static str, label: (&'static str, &'static str), value: RwSignal<String>| {
+        view! {
+            <label class="field">
+                <span>{move || tr(lang.get(), label.0, label.1)}</span>
+                <input type="text" name=name data-testid=format!("example-{name}") prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))/>
+                {error_of(name)}
+            </label>
+        }
+    };
+    view! {
+        <form class="example-form" data-testid="example-form" on:submit=|ev| ev.prevent_default()>
+            <label class="field">
+                <span>{t("Loại", "Kind")}</span>
+                <select name="kind" data-testid="example-kind" prop:value=move || kind.get()
+                    on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <option value="">{t("— chọn loại —", "— choose —")}</option>
+                    {ExampleKind::ALL.into_iter().map(|k| view! {
+                        <option value=k.as_str()>{move || kind_label(k, lang.get())}</option>
+                    }).collect_view()}
+                </select>
+                {error_of("kind")}
+            </label>
+            {text_field("title", ("Tên điển hình, sáng kiến, mô hình", "Title"), title)}
+            {text_field("holder", ("Đơn vị hoặc cá nhân", "Unit or person"), holder)}
+            {text_field("field", ("Lĩnh vực (ví dụ: nông nghiệp, giáo dục, an ninh)", "Field (e.g. agriculture, education, security)"), field)}
+            <label class="field">
+                <span>{t("Mô tả: đã làm gì, kết quả ra sao", "Description: what was done, with what result")}</span>
+                <textarea name="description" data-testid="example-description" rows="5" prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                {error_of("description")}
+            </label>
+            <fieldset class="field">
+                <legend>{t("Ảnh minh chứng", "Evidence photos")}</legend>
+                <PhotoEvidence unit=photo_unit record_id=id.to_string() photos=photos name="example".to_string()/>
+                {error_of(PHOTOS)}
+            </fieldset>
+            {move || message.get().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
+            <div class="formbar"><div class="actions">
+                <button type="button" class="primary big" data-testid="example-save" on:click=save>{t("Lưu", "Save")}</button>
+                <button type="button" class="big" data-testid="example-cancel" on:click=leave>{t("Hủy", "Cancel")}</button>
+            </div></div>
+        </form>
+    }
+}
