@@ -45,6 +45,12 @@ thread_local! {
     static SERVICES: OnceCell<Rc<Services>> = const { OnceCell::new() };
 }
 
+/// Puts the opened services in place (start-up does, once; component tests do with their own
+/// store). False when they were already in place.
+pub fn install_services(services: Services) -> bool {
+    SERVICES.with(|s| s.set(Rc::new(services)).is_ok())
+}
+
 /// The opened services. Only called by screens shown after start-up finished.
 pub fn services() -> Rc<Services> {
     SERVICES
@@ -110,13 +116,11 @@ fn App() -> impl IntoView {
                     move || session.borrow().token.clone()
                 };
                 let trigger = sync::start(store.clone(), device.id, token, status);
-                let _ = SERVICES.with(|s| {
-                    s.set(Rc::new(Services {
-                        store,
-                        device,
-                        trigger,
-                        session,
-                    }))
+                install_services(Services {
+                    store,
+                    device,
+                    trigger,
+                    session,
                 });
                 startup.set(Startup::Ready);
                 // signed in and holding data: now ask the browser to keep it

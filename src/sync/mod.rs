@@ -213,6 +213,17 @@ impl SyncTrigger {
     fn new() -> SyncTrigger {
         SyncTrigger(Rc::new(Cell::new(false)), Rc::new(Cell::new(None)))
     }
+    /// A trigger with no loop behind it: firing it only marks that a sync was asked for (component
+    /// tests, which run no sync).
+    pub fn detached() -> SyncTrigger {
+        SyncTrigger::new()
+    }
+
+    /// True once fired and not yet taken by the loop.
+    pub fn is_pending(&self) -> bool {
+        self.0.get()
+    }
+
     pub fn fire(&self) {
         self.0.set(true);
         if let Some(wake) = self.1.take() {
