@@ -4,6 +4,9 @@
 //! Every failure a device or a person can meet is answered as
 //! `{"error":{"code":"…","message":"<Vietnamese: what happened and what to do>","message_en":"…","fields":[…]}}`
 //! with a 4xx/5xx status, so the app can show the message as is and programs can branch on `code`.
+//! A few answers add what the client needs to continue: members of the error object
+//! ([`ApiError::with_detail`], the `received` of an evidence upload's `offset_mismatch`) and members
+//! beside it ([`ApiError::with_beside`], the upload's whole state, as its successful answers carry it).
 
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
@@ -12,6 +15,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use thidua_domain::FieldError;
 
 use crate::encoding::{BodyError, BodyLimit};
@@ -23,13 +27,26 @@ pub struct ApiError {
     pub message_vi: String,
     pub message_en: String,
     pub fields: Vec<FieldError>,
+    /// What a few answers add; boxed, since most carry none and every handler returns this type.
+    pub extra: Option<Box<Extra>>,
+}
+
+/// Headers and members a few answers add to the usual error.
+#[derive(Debug, Default)]
+pub struct Extra {
     /// Sent with the answer: `WWW-Authenticate` on a 401, `Retry-After` on a 429.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// More members of the `error` object.
+    pub details: Map<String, Value>,
+    /// Members of the body beside `error`.
+    pub beside: Map<String, Value>,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
     error: BodyInner<'a>,
+    #[serde(flatten)]
+    beside: &'a Map<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +56,8 @@ struct BodyInner<'a> {
     message_en: &'a str,
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     fields: &'a [FieldError],
+    #[serde(flatten)]
+    details: &'a Map<String, Value>,
 }
 
 impl ApiError {
@@ -54,12 +73,31 @@ impl ApiError {
             message_vi: message_vi.into(),
             message_en: message_en.into(),
             fields: Vec::new(),
-            headers: Vec::new(),
+            extra: None,
         }
     }
 
+    /// Adds `name` to the error object (never `code`, `message`, `message_en` or `fields`).
+    pub fn with_detail(mut self, name: &str, value: impl Into<Value>) -> ApiError {
+        let extra = self.extra.get_or_insert_with(Box::default);
+        extra.details.insert(name.to_string(), value.into());
+        self
+    }
+
+    /// Adds the members of `value` (an object) to the body beside `error`.
+    pub fn with_beside(mut self, value: Value) -> ApiError {
+        if let Value::Object(members) = value {
+            let extra = self.extra.get_or_insert_with(Box::default);
+            extra
+                .beside
+                .extend(members.into_iter().filter(|(k, _)| k != "error"));
+        }
+        self
+    }
+
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
-        self.headers.push((name, value));
+        let extra = self.extra.get_or_insert_with(Box::default);
+        extra.headers.push((name, value));
         self
     }
 
@@ -209,16 +247,19 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let extra = self.extra.map(|e| *e).unwrap_or_default();
         let body = Body {
             error: BodyInner {
                 code: self.code,
                 message: &self.message_vi,
                 message_en: &self.message_en,
                 fields: &self.fields,
+                details: &extra.details,
             },
+            beside: &extra.beside,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        for (name, value) in self.headers {
+        for (name, value) in extra.headers {
             response.headers_mut().insert(name, value);
         }
         response
@@ -328,16 +369,21 @@ impl ApiError {
         .with_header(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"))
     }
 
-    /// A body over `limit` bytes: 1 MiB on most routes, more where a route reads larger files.
+    /// A body over `limit` bytes: 1 MiB on most routes, more where a route reads larger files, less
+    /// on the evidence upload's (a chunk).
     pub fn body_too_large(limit: usize) -> ApiError {
-        let mib = limit / (1024 * 1024);
+        let size = if limit >= 1024 * 1024 {
+            format!("{} MiB", limit / (1024 * 1024))
+        } else {
+            format!("{} KiB", limit / 1024)
+        };
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!(
-                "Dữ liệu gửi một lần quá lớn (tối đa {mib} MiB). Hãy gửi thành nhiều đợt nhỏ hơn."
+                "Dữ liệu gửi một lần quá lớn (tối đa {size}). Hãy gửi thành nhiều đợt nhỏ hơn."
             ),
-            format!("The request is too large (at most {mib} MiB). Send it in smaller batches."),
+            format!("The request is too large (at most {size}). Send it in smaller batches."),
         )
     }
 }

@@ -25,12 +25,16 @@
 //! - `POST /api/admin/unsynced-imports`: a tablet's exported outbox
 //!   ([`UnsyncedExport`](thidua_domain::protocol::UnsyncedExport)), applied as that tablet's push
 //!   would be → `{"results", "counts"}`; province administrators only ([`imports`])
+//! - `POST /api/evidence`, `GET /api/evidence/{id}/upload`, `PATCH /api/evidence/{id}?offset=N`,
+//!   `GET /api/evidence/{id}`: evidence photos, uploaded apart from sync in chunks of at most 256 KiB,
+//!   resumable, checked against their SHA-256, served to whoever's scope covers their commune
+//!   ([`evidence`])
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
 //! security headers of [`security`]. API answers are compressed when the client accepts it, and request
 //! bodies may come gzip-compressed ([`encoding`]). A body may hold at most [`API_BODY_LIMIT`] bytes,
-//! [`IMPORT_BODY_LIMIT`] for the import.
+//! [`IMPORT_BODY_LIMIT`] for the import, [`evidence::EVIDENCE_BODY_LIMIT`] on the evidence routes.
 //!
 //! Start it with [`build_app`] (tests do, on port 0) or [`serve`] (the binary does).
 
@@ -40,6 +44,7 @@ pub mod auth;
 pub mod config;
 pub mod encoding;
 pub mod error;
+pub mod evidence;
 pub mod imports;
 pub mod reference;
 pub mod security;
@@ -163,6 +168,19 @@ fn router(state: AppState, config: &Config) -> Router {
             auth::require_session,
         ))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
+    // Evidence photos: their own body limit (a chunk), signed in as well.
+    let evidence_routes = Router::new()
+        .route("/evidence", post(evidence::create))
+        .route("/evidence/{id}/upload", get(evidence::upload_state))
+        .route(
+            "/evidence/{id}",
+            get(evidence::download).patch(evidence::append),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_session,
+        ))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     let api = Router::new()
         .route("/health", get(health))
         .route("/auth/login", post(accounts::login))
@@ -171,6 +189,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     let api = read_bodies(api, API_BODY_LIMIT)
         .merge(read_bodies(import_routes, IMPORT_BODY_LIMIT))
+        .merge(read_bodies(evidence_routes, evidence::EVIDENCE_BODY_LIMIT))
         // on /api only: the app's files come precompressed from the dist folder
         .layer(encoding::compress_answers())
         .with_state(state);

@@ -22,7 +22,9 @@ use sha2::{Digest, Sha256};
 
 /// The policy without the inline-script hashes, which go at the end of `script-src`.
 const SCRIPT_SRC: &str = "script-src 'self' 'wasm-unsafe-eval'";
-const REST: &str = "style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; \
+// img-src blob:: evidence photos are shown from the browser's own copy (IndexedDB) or from a download
+// made with the session's token (an <img src> cannot send it), both as blob: URLs of this page.
+const REST: &str = "style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 const FIXED: [(&str, &str); 4] = [
@@ -228,7 +230,7 @@ mod tests {
         assert_eq!(
             policy,
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-abc='; style-src 'self'; \
-             img-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
+             img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
              object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
         );
     }

@@ -1,7 +1,8 @@
 //! The database: SQLite or PostgreSQL behind one `sqlx::AnyPool`, with the same SQL on both (`$n`
 //! placeholders, `ON CONFLICT … DO UPDATE`, text JSON columns). The only dialect difference in the
-//! queries is how a writer locks a counter (the revision, the reference data's version); the
-//! schemas live in `migrations/sqlite` and `migrations/postgres`.
+//! queries is how a writer locks a counter (the revision, the reference data's version) or an
+//! upload it appends to (`store/evidence.rs`); the schemas live in `migrations/sqlite` and
+//! `migrations/postgres`.
 
 use std::path::Path;
 
@@ -9,13 +10,16 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use thidua_domain::merge::{self, StoredRecord};
 use thidua_domain::org::{OrgCatalog, UnitCode, UnitList};
-use thidua_domain::protocol::{Mutation, MutationResult, Outcome, Record};
+use thidua_domain::protocol::{Mutation, MutationResult, Outcome, Record, RecordId};
 use thidua_domain::FieldError;
 
 use crate::auth::{Role, User};
 use crate::config::Database;
 use crate::error::ApiError;
 use crate::submissions::{NewSubmission, Note, Submission, SubmissionId, SubmissionState};
+
+mod evidence;
+pub use evidence::{Appended, StoredEvidence};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -227,10 +231,7 @@ impl Store {
     }
 
     /// The record of `id` as stored (deleted or not), if the server has it.
-    pub async fn record(
-        &self,
-        id: thidua_domain::protocol::RecordId,
-    ) -> Result<Option<Record>, ApiError> {
+    pub async fn record(&self, id: RecordId) -> Result<Option<Record>, ApiError> {
         let row = sqlx::query(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
         ))
@@ -486,6 +487,8 @@ impl Store {
             "unit_lists",
             "criteria_sets",
             "target_sets",
+            "evidence",
+            "evidence_chunks",
         ] {
             let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
                 .fetch_one(&self.pool)

@@ -298,7 +298,7 @@ fn assert_security_headers(response: &reqwest::Response, context: &str) -> Strin
         "default-src 'self'",
         "script-src 'self' 'wasm-unsafe-eval'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: blob:",
         "connect-src 'self'",
         "worker-src 'self'",
         "manifest-src 'self'",
