@@ -64,6 +64,13 @@ export async function startServer(extraEnv = {}) {
       if (!res.ok) throw new Error(`pull: ${res.status} ${await res.text()}`);
       return res.json();
     },
+    /** GETs an API path as the province administrator: the JSON answer, or the bytes with `raw`. */
+    async get(path, { raw = false } = {}) {
+      const token = await login(url, ADMIN);
+      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+      return raw ? { type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) } : res.json();
+    },
     /** Uploads a unit list (TSV text) through the administrator's API. */
     async uploadUnitList(text) {
       const token = await login(url, ADMIN);
@@ -152,4 +159,29 @@ export async function waitForText(locator, text, timeout = 60_000) {
 
 export async function householdCount(page) {
   return page.getByTestId('household').count();
+}
+
+/**
+ * A photo as a tablet's camera writes it: a 4000×3000 JPEG of several megabytes (noise, the
+ * hardest case for compression), made by the browser itself so no image file is committed.
+ */
+export async function cameraPhoto(page, seed = 1) {
+  const base64 = await page.evaluate(async (seed) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 4000; canvas.height = 3000;
+    const ctx = canvas.getContext('2d');
+    const image = ctx.createImageData(4000, 3000);
+    let x = 2463534242 ^ seed;
+    for (let i = 0; i < image.data.length; i += 4) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      image.data[i] = x & 255; image.data[i + 1] = (x >>> 8) & 255; image.data[i + 2] = (x >>> 16) & 255; image.data[i + 3] = 255;
+    }
+    ctx.putImageData(image, 0, 0);
+    const blob = await new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.92));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  }, seed);
+  return { name: `IMG_${seed}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(base64, 'base64') };
 }

@@ -1,4 +1,5 @@
-// The main screens at a 360 px phone and a 1280 px desk: screenshots kept as test artefacts
+// The main screens (communes, households, household form, NTM assessment, target report, advanced
+// examples) at a 360 px phone and a 1280 px desk: screenshots kept as test artefacts
 // (tests/e2e/artifacts/), no sideways scrolling on the phone, and every control a finger can hit
 // (44 px or more).
 import { test, before, after } from 'node:test';
@@ -31,7 +32,9 @@ async function layoutProblems(page, width) {
     for (const el of document.querySelectorAll('button, input, select, summary, a[href]')) {
       const r = el.getBoundingClientRect();
       if (r.width === 0 || r.height === 0) continue; // not shown
-      const box = el.type === 'checkbox' || el.type === 'radio' ? el.closest('label')?.getBoundingClientRect() ?? r : r;
+      // a checkbox is hit through its label; a file input (the camera) through the big label that opens it
+      const box = el.type === 'checkbox' || el.type === 'radio' ? el.closest('label')?.getBoundingClientRect() ?? r
+        : el.type === 'file' ? document.querySelector(`label[for="${el.id}"]`)?.getBoundingClientRect() ?? r : r;
       if (box.height < 44) small.push(`${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') || el.name || el.textContent.trim().slice(0, 20)}] ${Math.round(box.height)} px`);
     }
     const overflow = document.scrollingElement.scrollWidth - width;
@@ -62,6 +65,25 @@ for (const [name, viewport] of [['phone-360', { width: 360, height: 740 }], ['de
     await page.getByTestId('criterion-15').locator('summary').click();
     screens.push(['NTM assessment', await layoutProblems(page, viewport.width)]);
     await page.screenshot({ path: `${DIR}/${name}-ntm.png`, fullPage: true });
+    await page.getByTestId('ntm-back').click();
+    await page.getByTestId('open-report').click();
+    await page.getByTestId('indicator-report').waitFor();
+    screens.push(['target report', await layoutProblems(page, viewport.width)]);
+    await page.screenshot({ path: `${DIR}/${name}-report.png`, fullPage: true });
+    await page.getByTestId('report-back').click();
+    await page.getByTestId('open-examples').click();
+    await page.getByTestId('example-add').click();
+    await page.getByTestId('example-form').waitFor();
+    screens.push(['advanced example form', await layoutProblems(page, viewport.width)]);
+    await page.screenshot({ path: `${DIR}/${name}-example-form.png`, fullPage: true });
+    await page.getByTestId('example-kind').selectOption('dien_hinh');
+    await page.getByTestId('example-title').fill(`Gương điển hình ${viewport.width}`);
+    await page.getByTestId('example-holder').fill('Bà Lò Thị Mai, bản Hụm');
+    await page.getByTestId('example-field').fill('Giảm nghèo');
+    await page.getByTestId('example-save').click();
+    await waitForText(page.getByTestId('example-title'), `Gương điển hình ${viewport.width}`);
+    screens.push(['advanced examples', await layoutProblems(page, viewport.width)]);
+    await page.screenshot({ path: `${DIR}/${name}-examples.png`, fullPage: true });
     for (const [screen, { small, overflow }] of screens) {
       assert.ok(overflow <= 0, `${screen} at ${viewport.width} px scrolls sideways by ${overflow} px`);
       assert.deepEqual(small, [], `${screen}: controls under 44 px`);
