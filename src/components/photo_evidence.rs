@@ -118,7 +118,7 @@ pub fn PhotoEvidence(
             <Show when=move || editable>
                 <label class="button photo-take" for=input_id.clone()
                     class:disabled=move || busy.get()>
-                    {move || if busy.get() { t("Đang xử lý ảnh…", "Preparing the photo…")() } else { t("📷 Chụp ảnh minh chứng", "📷 Take an evidence photo")() }}
+                    {move || if busy.get() { t("Đang xử lý ảnh…", "Preparing the photo…")() } else { t("Chụp ảnh minh chứng", "Take an evidence photo")() }}
                 </label>
                 <input id=input_id.clone() class="visually-hidden" type="file" accept="image/*"
                     capture="environment" multiple data-testid=input_id.clone()

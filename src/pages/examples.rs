@@ -111,7 +111,7 @@ pub fn ExampleRegister(selection: Selection, on_back: Callback<()>) -> impl Into
                 None => view! {
                     {officer.then(|| view! {
                         <button class="primary big" data-testid="example-add" on:click=move |_| editing.set(Some(None))>
-                            {t("＋ Thêm điển hình", "＋ Add an example")}
+                            {t("+ Thêm điển hình", "+ Add an example")}
                         </button>
                     })}
                     <Show when=move || entries.with(|e| e.is_empty())>
