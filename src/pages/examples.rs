@@ -88,7 +88,7 @@ pub fn ExampleRegister(selection: Selection, on_back: Callback<()>) -> impl Into
                 }
             }
             // newest first: the id is a UUIDv7, so it sorts by when the example was first saved
-            list.sort_by(|a, b| b.local.record.id.0.cmp(&a.local.record.id.0));
+            list.sort_by_key(|e| std::cmp::Reverse(e.local.record.id.0));
             entries.set(list);
         });
     };
