@@ -116,13 +116,14 @@ pub fn PhotoEvidence(
                 </For>
             </ul>
             <Show when=move || editable>
+                // the input first: it takes the keyboard focus, and its label shows the focus ring
+                <input id=input_id.clone() class="visually-hidden" type="file" accept="image/*"
+                    capture="environment" multiple data-testid=input_id.clone()
+                    on:change=on_files disabled=move || busy.get()/>
                 <label class="button photo-take" for=input_id.clone()
                     class:disabled=move || busy.get()>
                     {move || if busy.get() { t("Đang xử lý ảnh…", "Preparing the photo…")() } else { t("Chụp ảnh minh chứng", "Take an evidence photo")() }}
                 </label>
-                <input id=input_id.clone() class="visually-hidden" type="file" accept="image/*"
-                    capture="environment" multiple data-testid=input_id.clone()
-                    on:change=on_files disabled=move || busy.get()/>
             </Show>
             {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </div>
