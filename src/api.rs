@@ -127,7 +127,14 @@ pub async fn patch_bytes<R: DeserializeOwned>(
     token: &str,
     timeout_ms: i32,
 ) -> Result<R, ApiError> {
-    let body = send_payload("PATCH", path, Some(Payload::Bytes(bytes)), Some(token), timeout_ms).await?;
+    let body = send_payload(
+        "PATCH",
+        path,
+        Some(Payload::Bytes(bytes)),
+        Some(token),
+        timeout_ms,
+    )
+    .await?;
     serde_json::from_str(&body).map_err(|e| ApiError::Unreadable(e.to_string()))
 }
 
@@ -178,7 +185,8 @@ pub async fn get_blob(path: &str, token: &str, timeout_ms: i32) -> Result<web_sy
     let blob = JsFuture::from(response.blob().map_err(|_| ApiError::Unreachable)?)
         .await
         .map_err(|_| ApiError::Unreachable)?;
-    blob.dyn_into().map_err(|_| ApiError::Unreadable("not a blob".into()))
+    blob.dyn_into()
+        .map_err(|_| ApiError::Unreadable("not a blob".into()))
 }
 
 /// Sends a request; a successful response is returned unread, an error one is read into an

@@ -103,8 +103,10 @@ pub fn use_autosave<T>(
         },
     );
     if let Some(window) = web_sys::window() {
-        let _ = window
-            .add_event_listener_with_callback("beforeunload", before_unload.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback(
+            "beforeunload",
+            before_unload.as_ref().unchecked_ref(),
+        );
     }
     let before_unload = StoredValue::new_local(before_unload);
     on_cleanup(move || {

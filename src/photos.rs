@@ -10,8 +10,8 @@
 //! N is what the server has (else 409 with the state kept), `GET {id}` serves the complete photo.
 
 use thidua_domain::evidence::{NewEvidence, UploadState};
-use thidua_domain::protocol::RecordId;
 use thidua_domain::org::UnitCode;
+use thidua_domain::protocol::RecordId;
 
 pub use thidua_domain::evidence::{MAX_PHOTOS, PHOTOS_FIELD as PHOTOS};
 
@@ -149,13 +149,8 @@ async fn upload_one(
         content_type: photo.content_type.clone(),
         sha256: photo.sha256.clone(),
     };
-    let mut state: UploadState = post_json(
-        "/api/evidence",
-        &announce,
-        Some(token),
-        CHUNK_TIMEOUT_MS,
-    )
-    .await?;
+    let mut state: UploadState =
+        post_json("/api/evidence", &announce, Some(token), CHUNK_TIMEOUT_MS).await?;
     let mut entry = note_state(store, &photo.id, &state, true).await?;
     progress(&entry);
     let mut restarts = 0;
@@ -171,8 +166,12 @@ async fn upload_one(
             // the server has a different count (a chunk whose answer was lost did arrive, or
             // another tab sent some): ask, and continue from there
             Err(ApiError::Server { status: 409, .. }) => {
-                get_json(&format!("/api/evidence/{}/upload", photo.id), token, CHUNK_TIMEOUT_MS)
-                    .await?
+                get_json(
+                    &format!("/api/evidence/{}/upload", photo.id),
+                    token,
+                    CHUNK_TIMEOUT_MS,
+                )
+                .await?
             }
             // the whole did not match its checksum: the server dropped it; send again, once
             Err(ApiError::Server { status: 422, .. }) if restarts == 0 => {

@@ -221,8 +221,14 @@ async fn the_household_form_names_each_missing_answer_and_classifies_as_the_offi
     pause(20).await;
     let live = text(&host, "[data-testid='classification']");
     assert!(live.contains("cận nghèo"), "{live}");
-    assert!(host.query_selector("[data-testid='error-members']").unwrap().is_none());
-    assert!(host.query_selector("[data-testid='error-income_per_person_month']").unwrap().is_none());
+    assert!(host
+        .query_selector("[data-testid='error-members']")
+        .unwrap()
+        .is_none());
+    assert!(host
+        .query_selector("[data-testid='error-income_per_person_month']")
+        .unwrap()
+        .is_none());
     // more children than members: named, with the field
     type_into(&host, "input[name='children_under_16']", "5");
     pause(20).await;
@@ -241,13 +247,28 @@ async fn an_advanced_example_is_refused_until_complete_then_saved_for_sync() {
     click(&host, "[data-testid='example-save']");
     pause(20).await;
     let errors = all_texts(&host, "[data-testid='example-form'] .field-error");
-    assert!(errors.len() >= 4, "kind, title, holder and field are required: {errors:?}");
+    assert!(
+        errors.len() >= 4,
+        "kind, title, holder and field are required: {errors:?}"
+    );
 
     choose(&host, "[data-testid='example-kind']", "mo_hinh");
-    type_into(&host, "[data-testid='example-title']", "Mô hình trồng mắc ca xen cà phê");
-    type_into(&host, "[data-testid='example-holder']", "Hợp tác xã Bản Hụm");
+    type_into(
+        &host,
+        "[data-testid='example-title']",
+        "Mô hình trồng mắc ca xen cà phê",
+    );
+    type_into(
+        &host,
+        "[data-testid='example-holder']",
+        "Hợp tác xã Bản Hụm",
+    );
     type_into(&host, "[data-testid='example-field']", "Nông nghiệp");
-    type_into(&host, "[data-testid='example-description']", "12 hộ tham gia, thu nhập tăng 30%.");
+    type_into(
+        &host,
+        "[data-testid='example-description']",
+        "12 hộ tham gia, thu nhập tăng 30%.",
+    );
     click(&host, "[data-testid='example-save']");
     pause(200).await;
     // back on the list, with the example; on the device with its outbox entry, waiting for sync

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use thidua_app::households::{delete_household, households_of, save_household, Device};
 use thidua_app::browser::camera::{compress_photo, sha256_hex, PhotoError, TARGET_BYTES};
+use thidua_app::households::{delete_household, households_of, save_household, Device};
 use thidua_app::storage::photos::PhotoEntry;
 use thidua_app::storage::{LocalRecord, OutboxEntry, Store, SyncState, DB_VERSION};
 use thidua_domain::org::UnitCode;
@@ -215,9 +215,12 @@ async fn upgrading_from_schema_version_1_keeps_records_and_outbox() {
     assert_eq!(v2.meta::<i32>("probe").await.unwrap(), Some(42));
     // and the photo stores added in version 3
     let bytes = blob_of(b"not really a jpeg");
-    v2.add_photo(&photo_entry("0190a5d0-0000-7000-8000-000000000001", 17), &bytes)
-        .await
-        .unwrap();
+    v2.add_photo(
+        &photo_entry("0190a5d0-0000-7000-8000-000000000001", 17),
+        &bytes,
+    )
+    .await
+    .unwrap();
     assert_eq!(v2.photos().await.unwrap().len(), 1);
     v2.close();
 }
@@ -630,12 +633,19 @@ async fn blob_bytes(blob: &web_sys::Blob) -> Vec<u8> {
 /// fills it with random pixels, the worst case for JPEG; otherwise smooth gradients, like a photo.
 async fn camera_jpeg(width: u32, height: u32, noisy: bool) -> web_sys::Blob {
     let document = web_sys::window().unwrap().document().unwrap();
-    let canvas: web_sys::HtmlCanvasElement =
-        document.create_element("canvas").unwrap().dyn_into().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     canvas.set_width(width);
     canvas.set_height(height);
-    let context: web_sys::CanvasRenderingContext2d =
-        canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     if noisy {
         let mut pixels = vec![0u8; (width * height * 4) as usize];
         let mut x: u32 = 2463534242;
@@ -686,11 +696,22 @@ async fn camera_jpeg(width: u32, height: u32, noisy: bool) -> web_sys::Blob {
 async fn a_camera_photo_is_made_about_200_kb_and_at_most_1600_px_on_the_device() {
     // the worst case: a 12-megapixel frame of noise, several megabytes as the camera wrote it
     let original = camera_jpeg(4000, 3000, true).await;
-    assert!(original.size() > 2_000_000.0, "the test photo is camera-sized: {}", original.size());
+    assert!(
+        original.size() > 2_000_000.0,
+        "the test photo is camera-sized: {}",
+        original.size()
+    );
     let (small, width, height) = compress_photo(&original).await.expect("compressed");
     assert!(small.size() <= TARGET_BYTES, "{} bytes", small.size());
-    assert!(width.max(height) <= 1600 && width.max(height) >= 640, "{width}x{height}");
-    assert_eq!(width * 3, height * 4, "the aspect ratio is kept: {width}x{height}");
+    assert!(
+        width.max(height) <= 1600 && width.max(height) >= 640,
+        "{width}x{height}"
+    );
+    assert_eq!(
+        width * 3,
+        height * 4,
+        "the aspect ratio is kept: {width}x{height}"
+    );
     let bytes = blob_bytes(&small).await;
     assert_eq!(&bytes[..2], &[0xFF, 0xD8], "a JPEG");
     assert_eq!(small.type_(), "image/jpeg");
@@ -705,13 +726,19 @@ async fn a_camera_photo_is_made_about_200_kb_and_at_most_1600_px_on_the_device()
 #[wasm_bindgen_test]
 async fn a_file_that_is_not_an_image_is_refused() {
     let text = blob_of(b"this is a letter, not a photo");
-    assert_eq!(compress_photo(&text).await.unwrap_err(), PhotoError::NotAnImage);
+    assert_eq!(
+        compress_photo(&text).await.unwrap_err(),
+        PhotoError::NotAnImage
+    );
 }
 
 #[wasm_bindgen_test]
 async fn the_photo_checksum_is_sha256() {
     let hex = sha256_hex(&blob_of(b"abc")).await.unwrap();
-    assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -730,12 +757,27 @@ async fn a_photo_is_kept_with_its_bytes_and_its_upload_progress_never_goes_back(
     assert_eq!(blob_bytes(&chunk).await, bytes[32_768..65_536]);
 
     // a late answer cannot move the progress back; the server's reset can
-    store.set_photo_progress(id, 65_536, false, false).await.unwrap();
-    let after_late = store.set_photo_progress(id, 32_768, false, false).await.unwrap().unwrap();
+    store
+        .set_photo_progress(id, 65_536, false, false)
+        .await
+        .unwrap();
+    let after_late = store
+        .set_photo_progress(id, 32_768, false, false)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after_late.received, 65_536);
-    let after_reset = store.set_photo_progress(id, 0, false, true).await.unwrap().unwrap();
+    let after_reset = store
+        .set_photo_progress(id, 0, false, true)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after_reset.received, 0);
-    let done = store.set_photo_progress(id, 100_000, true, false).await.unwrap().unwrap();
+    let done = store
+        .set_photo_progress(id, 100_000, true, false)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(done.complete);
     assert_eq!(done.progress(), 1.0);
 

@@ -86,7 +86,10 @@ pub async fn compress_photo(file: &web_sys::Blob) -> Result<(web_sys::Blob, u32,
     best.ok_or(PhotoError::Unsupported)
 }
 
-async fn to_jpeg(canvas: &web_sys::HtmlCanvasElement, quality: f64) -> Result<web_sys::Blob, PhotoError> {
+async fn to_jpeg(
+    canvas: &web_sys::HtmlCanvasElement,
+    quality: f64,
+) -> Result<web_sys::Blob, PhotoError> {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let done = Closure::once_into_js(move |blob: JsValue| {
             let _ = resolve.call1(&JsValue::NULL, &blob);

@@ -12,9 +12,9 @@ use thidua_domain::FieldError;
 
 use crate::components::conflicts::ConflictPanel;
 use crate::components::photo_evidence::PhotoEvidence;
-use crate::photos::PHOTOS;
 use crate::i18n::{t, tr, UiLang};
 use crate::pages::Selection;
+use crate::photos::PHOTOS;
 use crate::storage::{LocalRecord, SyncState};
 
 /// What the officer has typed, as text, before it is a `Household`.
@@ -522,9 +522,12 @@ pub fn HouseholdForm(
                         &selection.commune,
                         &selection.period,
                         &household,
-                        [(POSITION.to_string(), position), (PHOTOS.to_string(), photos)]
-                            .into_iter()
-                            .collect(),
+                        [
+                            (POSITION.to_string(), position),
+                            (PHOTOS.to_string(), photos),
+                        ]
+                        .into_iter()
+                        .collect(),
                         resolved,
                     )
                     .await

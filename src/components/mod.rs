@@ -3,5 +3,6 @@ pub mod device_panel;
 pub mod household_form;
 pub mod login;
 pub mod photo_evidence;
+pub mod position_field;
 pub mod submission;
 pub mod sync_badge;

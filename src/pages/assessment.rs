@@ -415,7 +415,11 @@ fn IndicatorPhotos(
     Effect::new(move |_| {
         let now = photos.get();
         if now != read_again() {
-            let value = if now.is_empty() { Value::Null } else { Value::from(now) };
+            let value = if now.is_empty() {
+                Value::Null
+            } else {
+                Value::from(now)
+            };
             on_change.run((key.clone(), value));
         }
     });

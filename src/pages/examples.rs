@@ -5,11 +5,13 @@
 
 use leptos::prelude::*;
 use thidua_domain::examples::{AdvancedExample, Commendation, CommendationLevel, ExampleKind};
+use thidua_domain::poverty::{Position, POSITION};
 use thidua_domain::protocol::{DataSet, Fields, RecordId};
 use thidua_domain::Lang;
 
 use super::Selection;
 use crate::components::photo_evidence::PhotoEvidence;
+use crate::components::position_field::PositionField;
 use crate::i18n::{t, tr, UiLang};
 use crate::photos::PHOTOS;
 use crate::session::Role;
@@ -173,7 +175,11 @@ fn ExampleCard(
                 DataSet::Commendation,
                 c.record_id(),
                 seen.as_ref(),
-                if withdraw { Fields::new() } else { c.to_fields() },
+                if withdraw {
+                    Fields::new()
+                } else {
+                    c.to_fields()
+                },
                 withdraw,
                 status,
             )
@@ -197,6 +203,11 @@ fn ExampleCard(
                     <p><strong>{t("Đơn vị/cá nhân: ", "Unit/person: ")}</strong>{e.holder.clone()}</p>
                     <p><strong>{t("Lĩnh vực: ", "Field: ")}</strong>{e.field.clone()}</p>
                     <p class="description">{e.description.clone()}</p>
+                    {e.position.map(|p| view! {
+                        <p data-testid="example-position"><strong>{t("Vị trí: ", "Position: ")}</strong>
+                            {move || format!("{}, {} (± {} m)", crate::i18n::decimal(p.lat, 5, lang.get()), crate::i18n::decimal(p.lon, 5, lang.get()), p.accuracy_m.round())}
+                        </p>
+                    })}
                 }.into_any(),
                 None => view! { <p class="notice warn">{t("Bản ghi chưa đầy đủ; hãy mở để sửa.", "Incomplete record; open it to fix.")}</p> }.into_any(),
             }}
@@ -247,6 +258,8 @@ struct ExampleDraft {
     field: String,
     description: String,
     photos: Vec<String>,
+    #[serde(default)]
+    position: Option<Position>,
 }
 
 #[component]
@@ -277,9 +290,15 @@ fn ExampleForm(
             .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
             .unwrap_or_default(),
     );
-    let id = existing
-        .as_ref()
-        .map_or_else(|| RecordId(crate::services().device.new_id()), |l| l.record.id);
+    let position = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|l| Position::of_fields(&l.record.fields).ok().flatten()),
+    );
+    let id = existing.as_ref().map_or_else(
+        || RecordId(crate::services().device.new_id()),
+        |l| l.record.id,
+    );
     let draft_now = move || ExampleDraft {
         kind: kind.get(),
         title: title.get(),
@@ -287,6 +306,7 @@ fn ExampleForm(
         field: field.get(),
         description: description.get(),
         photos: photos.get(),
+        position: position.get(),
     };
     let pristine = StoredValue::new(draft_now());
     let dirty = Memo::new(move |_| pristine.with_value(|p| *p != draft_now()));
@@ -309,6 +329,7 @@ fn ExampleForm(
                 field.set(d.value.field);
                 description.set(d.value.description);
                 photos.set(d.value.photos);
+                position.set(d.value.position);
             }
             ready.set(true);
         });
@@ -330,6 +351,12 @@ fn ExampleForm(
         let p = photos.get_untracked();
         if !p.is_empty() {
             f.insert(PHOTOS.into(), serde_json::Value::from(p));
+        }
+        if let Some(place) = position.get_untracked() {
+            f.insert(
+                POSITION.into(),
+                serde_json::to_value(place).unwrap_or_default(),
+            );
         }
         f
     };
@@ -399,7 +426,9 @@ fn ExampleForm(
             })
         }
     };
-    let text_field = move |name: &'static str, label: (&'static str, &'static str), value: RwSignal<String>| {
+    let text_field = move |name: &'static str,
+                           label: (&'static str, &'static str),
+                           value: RwSignal<String>| {
         view! {
             <label class="field">
                 <span>{move || tr(lang.get(), label.0, label.1)}</span>
@@ -435,6 +464,11 @@ fn ExampleForm(
                 <legend>{t("Ảnh minh chứng", "Evidence photos")}</legend>
                 <PhotoEvidence unit=photo_unit record_id=id.to_string() photos=photos name="example".to_string()/>
                 {error_of(PHOTOS)}
+            </fieldset>
+            <fieldset class="field" data-testid="position">
+                <legend>{t("Vị trí (tùy chọn)", "Where it is (optional)")}</legend>
+                <PositionField position=position editable=true/>
+                {error_of(POSITION)}
             </fieldset>
             {move || message.get().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
             <div class="formbar"><div class="actions">

@@ -183,10 +183,8 @@ pub async fn sync_once(
         Err(crate::units::RefreshError::Storage(e)) => return Err(e.into()),
     }
     // photos last: records are small and matter first; a photo cut off resumes at the next sync
-    let uploaded = crate::photos::upload_pending(store, token, |_| {
-        status.photos.update(|n| *n += 1)
-    })
-    .await;
+    let uploaded =
+        crate::photos::upload_pending(store, token, |_| status.photos.update(|n| *n += 1)).await;
     match uploaded {
         Ok(_) => {}
         Err(crate::photos::UploadError::Api(e)) => return Err(e.into()),

@@ -17,6 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::evidence::{parse_photos, PHOTOS_FIELD};
+use crate::poverty::{Position, POSITION};
 use crate::protocol::{Fields, Period, Record, RecordId};
 use crate::FieldError;
 
@@ -83,7 +84,7 @@ impl ExampleKind {
 }
 
 /// An advanced example as the commune officer enters it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdvancedExample {
     pub kind: ExampleKind,
     /// Tên điển hình, sáng kiến hoặc mô hình.
@@ -96,15 +97,19 @@ pub struct AdvancedExample {
     pub description: String,
     /// Evidence photos, by id ([`crate::evidence`]).
     pub photos: Vec<Uuid>,
+    /// Where it is (a model's field, a work), taken on demand with the tablet's GPS.
+    #[serde(default)]
+    pub position: Option<Position>,
 }
 
-const EXAMPLE_FIELDS: [&str; 6] = [
+const EXAMPLE_FIELDS: [&str; 7] = [
     "kind",
     "title",
     "holder",
     "field",
     "description",
     PHOTOS_FIELD,
+    POSITION,
 ];
 
 /// Vietnamese and English labels of an example's field, so messages name it as the form does.
@@ -116,6 +121,7 @@ pub fn example_field_label(field: &str) -> (&'static str, &'static str) {
         "field" => ("Lĩnh vực", "Field"),
         "description" => ("Mô tả", "Description"),
         PHOTOS_FIELD => ("Ảnh minh chứng", "Evidence photos"),
+        POSITION => ("Vị trí", "Position"),
         "example" => ("Điển hình được khen", "Example commended"),
         "level" => ("Cấp khen", "Level"),
         "note" => ("Lời khen", "Note"),
@@ -141,6 +147,12 @@ impl AdvancedExample {
                     .collect(),
             ),
         );
+        if let Some(position) = &self.position {
+            f.insert(
+                POSITION.into(),
+                serde_json::to_value(position).unwrap_or(Value::Null),
+            );
+        }
         f
     }
 
@@ -180,6 +192,10 @@ impl AdvancedExample {
         let field = text(fields, "field", 1, MAX_FIELD_CHARS, &mut errors);
         let description = text(fields, "description", 0, MAX_DESCRIPTION_CHARS, &mut errors);
         let photos = photos(fields, &mut errors);
+        let position = Position::of_fields(fields).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
         unknown_fields(
             fields,
             &EXAMPLE_FIELDS,
@@ -195,6 +211,7 @@ impl AdvancedExample {
                 field,
                 description,
                 photos,
+                position,
             }),
             _ => Err(errors),
         }

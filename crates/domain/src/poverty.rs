@@ -609,19 +609,8 @@ impl Household {
                 )),
             }
         }
-        if let Some(position) = fields.get(POSITION).filter(|v| !v.is_null()) {
-            if serde_json::from_value::<Position>(position.clone())
-                .ok()
-                .filter(Position::is_valid)
-                .is_none()
-            {
-                errors.push(err(
-                    POSITION,
-                    "wrong_value",
-                    "vị trí phải có vĩ độ (−90…90), kinh độ (−180…180) và độ chính xác tính bằng mét",
-                    "a position needs latitude (−90…90), longitude (−180…180) and accuracy in metres",
-                ));
-            }
+        if let Err(e) = Position::of_fields(fields) {
+            errors.push(e);
         }
         if let Some(photos) = fields.get(crate::evidence::PHOTOS_FIELD) {
             let (vi, en) = field_label(crate::evidence::PHOTOS_FIELD);
@@ -846,6 +835,26 @@ pub struct Position {
 }
 
 impl Position {
+    /// The record's position field (`position`), if set: a household's or a work item's place,
+    /// taken on demand. A value that is not a valid position is refused with the field named.
+    pub fn of_fields(fields: &crate::protocol::Fields) -> Result<Option<Position>, FieldError> {
+        let Some(value) = fields.get(POSITION).filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        serde_json::from_value::<Position>(value.clone())
+            .ok()
+            .filter(Position::is_valid)
+            .map(Some)
+            .ok_or_else(|| {
+                err(
+                    POSITION,
+                    "wrong_value",
+                    "vị trí phải có vĩ độ (−90…90), kinh độ (−180…180) và độ chính xác tính bằng mét",
+                    "a position needs latitude (−90…90), longitude (−180…180) and accuracy in metres",
+                )
+            })
+    }
+
     pub fn is_valid(&self) -> bool {
         (-90.0..=90.0).contains(&self.lat)
             && (-180.0..=180.0).contains(&self.lon)

@@ -298,3 +298,32 @@ fn data_sets_have_their_wire_names() {
         assert_eq!(serde_json::to_value(set).unwrap(), json!(name));
     }
 }
+
+#[test]
+fn an_example_may_carry_where_it_is_with_its_accuracy() {
+    let mut with_place = example_fields();
+    with_place.insert(
+        "position".into(),
+        json!({"lat": 21.3256, "lon": 103.9188, "accuracy_m": 12.0, "at_ms": 1_700_000_000_000u64}),
+    );
+    let example = AdvancedExample::parse_valid(&with_place).unwrap();
+    let position = example.position.expect("kept");
+    assert_eq!(
+        (position.lat, position.lon, position.accuracy_m),
+        (21.3256, 103.9188, 12.0)
+    );
+    assert_eq!(
+        AdvancedExample::parse_valid(&example.to_fields()).unwrap(),
+        example
+    );
+    // a latitude off the globe is refused, naming the field
+    with_place.insert(
+        "position".into(),
+        json!({"lat": 121.0, "lon": 103.9, "accuracy_m": 12.0, "at_ms": 1}),
+    );
+    let errors = AdvancedExample::parse_valid(&with_place).unwrap_err();
+    assert_eq!(
+        codes(&errors),
+        vec![("position".into(), "wrong_value".into())]
+    );
+}
