@@ -25,8 +25,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function openCommune(user) {
-  const context = await browser.newContext();
+async function openCommune(user, options = {}) {
+  const context = await browser.newContext(options);
   const page = await context.newPage();
   await openApp(page, server.url, user);
   await chooseYear(page, 2023);
@@ -117,7 +117,8 @@ test('a photo upload cut at 60% continues from there; a chunk whose answer was l
 });
 
 test('an advanced example recorded offline with a photo is seen and commended by the district', async () => {
-  const officer = await openCommune(OFFICER);
+  // the model's place, from the tablet's GPS
+  const officer = await openCommune(OFFICER, { permissions: ['geolocation'], geolocation: { latitude: 21.32795, longitude: 103.91442, accuracy: 9 } });
   await officer.context.setOffline(true);
   await officer.page.getByTestId('open-examples').click();
   await officer.page.getByTestId('example-add').click();
@@ -132,6 +133,8 @@ test('an advanced example recorded offline with a photo is seen and commended by
   await form.getByTestId('example-description').fill('Mỗi bản một kẻng báo động; 6 tháng không có vụ trộm cắp.');
   await officer.page.getByTestId('photo-input-example').setInputFiles(await cameraPhoto(officer.page, 11));
   await waitForText(form.getByTestId('photo-state'), 'Chờ gửi');
+  await form.getByTestId('locate').click();
+  await waitForText(form.getByTestId('position-text'), '21,32795, 103,91442 (± 9 m)');
   await officer.page.getByTestId('example-save').click();
   await waitForText(officer.page.getByTestId('example-title'), 'Kẻng an ninh');
   // reload with no network: still there (service worker + IndexedDB)
@@ -146,6 +149,7 @@ test('an advanced example recorded offline with a photo is seen and commended by
   const example = records.find((r) => r.data_set === 'advanced_example');
   assert.equal(example.fields.kind, 'sang_kien');
   assert.equal(example.fields.photos.length, 1);
+  assert.deepEqual([example.fields.position.lat, example.fields.position.lon, example.fields.position.accuracy_m], [21.32795, 103.91442, 9]);
   for (let i = 0; i < 600; i++) {
     if ((await server.get(`/api/evidence/${example.fields.photos[0]}/upload`)).complete) break;
     await new Promise((r) => setTimeout(r, 100));
