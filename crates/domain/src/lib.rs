@@ -10,6 +10,8 @@
 //! - [`poverty`]: the multidimensional poverty standard 2022–2025 (Nghị định 07/2021/NĐ-CP) as code,
 //!   household validation with messages in Vietnamese and English.
 //! - [`targets`]: the 2023 directive's targets, roll-ups commune → district → province, progress.
+//! - [`dashboard`]: every figure of a commune, district and province for a period, from the records,
+//!   in the 2023 structure or rolled up under the 2025 communes.
 //! - [`examples`]: the register of advanced examples (điển hình tiên tiến, sáng kiến, mô hình mới) and
 //!   the district's and province's commendations of them.
 //! - [`evidence`]: evidence photos: the photos fields of records, and the rules of their resumable
@@ -47,6 +49,7 @@
 
 pub mod client;
 pub mod criteria;
+pub mod dashboard;
 pub mod evidence;
 pub mod examples;
 pub mod merge;

@@ -730,8 +730,26 @@ fn err_fmt(field: &str, code: &str, vi: String, en: String) -> FieldError {
     )
 }
 
+/// The class of a stored household record, read from only the fields the rule needs (area, income
+/// and the 12 deprivations): the same rule as [`Household::classification`], without reading the
+/// whole form, for roll-ups over tens of thousands of records. `None` when the area or the income is
+/// missing or mistyped (a record the server would not have stored).
+pub fn classify_fields(fields: &BTreeMap<String, Value>) -> Option<Classification> {
+    let area = match fields.get("area")?.as_str()? {
+        "rural" => Area::Rural,
+        "urban" => Area::Urban,
+        _ => return None,
+    };
+    let income = fields.get("income_per_person_month")?.as_i64()?;
+    let deprivations = Deprivation::ALL
+        .iter()
+        .filter(|d| fields.get(d.field()) == Some(&Value::Bool(true)))
+        .count();
+    Some(classify(area, income, deprivations))
+}
+
 /// How many households of a group (a village, a commune) fall in each class of the review.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewCount {
     pub households: u32,
     pub poor: u32,
@@ -739,6 +757,15 @@ pub struct ReviewCount {
 }
 
 impl ReviewCount {
+    /// The counts of two groups together (a commune's villages, a district's communes).
+    pub fn plus(self, other: ReviewCount) -> ReviewCount {
+        ReviewCount {
+            households: self.households + other.households,
+            poor: self.poor + other.poor,
+            near_poor: self.near_poor + other.near_poor,
+        }
+    }
+
     pub fn add(&mut self, class: Classification) {
         self.households += 1;
         match class {

@@ -196,6 +196,32 @@ impl Period {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The period before: the year before a year ("2022" for "2023"), the month before a month
+    /// ("2022-12" for "2023-01"). `None` before year 0001.
+    pub fn previous(&self) -> Option<Period> {
+        let year: u32 = self.0[..4].parse().ok()?;
+        match self.0.len() {
+            4 => (year > 1).then(|| Period(format!("{:04}", year - 1))),
+            _ => {
+                let month: u32 = self.0[5..7].parse().ok()?;
+                if month > 1 {
+                    Some(Period(format!("{year:04}-{:02}", month - 1)))
+                } else {
+                    (year > 1).then(|| Period(format!("{:04}-12", year - 1)))
+                }
+            }
+        }
+    }
+
+    /// The first day of the period: 1 January of a year, the 1st of a month.
+    pub fn first_day(&self) -> crate::Day {
+        let text = match self.0.len() {
+            4 => format!("{}-01-01", self.0),
+            _ => format!("{}-01", self.0),
+        };
+        crate::Day::parse(&text).expect("a checked period starts on a valid day")
+    }
 }
 
 impl TryFrom<String> for Period {

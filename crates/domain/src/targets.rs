@@ -157,6 +157,17 @@ impl Target {
         }
     }
 
+    /// Where the figure should be by now on the straight path from the start (the baseline, or 0 for
+    /// a flow that accumulates) to the target, `elapsed` of the period gone by; `None` without a start.
+    pub fn expected(&self, elapsed: f64) -> Option<f64> {
+        let start = if self.accumulates {
+            Some(0.0)
+        } else {
+            self.baseline
+        }?;
+        Some(start + (self.value - start) * elapsed.clamp(0.0, 1.0))
+    }
+
     /// Progress of a figure against this target, `elapsed` of the period gone by (0..=1).
     pub fn progress(&self, figure: Option<f64>, elapsed: f64) -> Progress {
         let Some(value) = figure.filter(|v| v.is_finite()) else {
@@ -239,8 +250,14 @@ pub struct Progress {
 
 /// Adds commune tallies up the tree: each commune's tally counts once in itself, its district and the
 /// province. Units under which nothing was reported are absent (no data), never zero.
-pub fn roll_up(list: &UnitList, communes: &BTreeMap<UnitCode, Tally>) -> BTreeMap<UnitCode, Tally> {
-    let mut out: BTreeMap<UnitCode, Tally> = BTreeMap::new();
+///
+/// Any value that adds up rolls up the same way: a [`Tally`], or the dashboard's totals of a commune
+/// ([`crate::dashboard`]), whose rates are likewise recomputed from the added counts.
+pub fn roll_up<T>(list: &UnitList, communes: &BTreeMap<UnitCode, T>) -> BTreeMap<UnitCode, T>
+where
+    T: Clone + Default + std::ops::Add<Output = T>,
+{
+    let mut out: BTreeMap<UnitCode, T> = BTreeMap::new();
     for (code, tally) in communes {
         let lineage = list.lineage(code);
         if lineage.first().map(|u| u.level()) != Some(Level::Commune) {
@@ -248,7 +265,7 @@ pub fn roll_up(list: &UnitList, communes: &BTreeMap<UnitCode, Tally>) -> BTreeMa
         }
         for unit in lineage {
             let entry = out.entry(unit.code.clone()).or_default();
-            *entry = *entry + *tally;
+            *entry = std::mem::take(entry) + tally.clone();
         }
     }
     out
