@@ -29,6 +29,9 @@
 //!   `GET /api/evidence/{id}`: evidence photos, uploaded apart from sync in chunks of at most 256 KiB,
 //!   resumable, checked against their SHA-256, served to whoever's scope covers their commune
 //!   ([`evidence`])
+//! - `GET /api/dashboard`, `GET /api/dashboard/records`: every figure of a commune, district or the
+//!   province for a period against the directive's targets, in the 2023 or 2025 structure, on all
+//!   records or accepted reports only, and the records behind each figure ([`dashboard`])
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
@@ -42,6 +45,7 @@ pub mod accounts;
 pub mod admin_data;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod encoding;
 pub mod error;
 pub mod evidence;
@@ -155,6 +159,8 @@ fn router(state: AppState, config: &Config) -> Router {
         .route("/unit-lists", get(admin_data::device_unit_lists))
         .route("/criteria-sets/{id}", get(admin_data::get_criteria_set))
         .route("/target-sets/{id}", get(admin_data::get_target_set))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/records", get(dashboard::records))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_session,

@@ -189,6 +189,15 @@ impl Reference {
         self.targets.get(id).map(|(set, _)| set)
     }
 
+    /// The target set whose period holds `day` (the latest starting one if several do).
+    pub fn target_set_on(&self, day: &Day) -> Option<&TargetSet> {
+        self.targets
+            .values()
+            .map(|(set, _)| set)
+            .filter(|set| &set.period_start <= day && day <= &set.period_end)
+            .max_by(|a, b| a.period_start.cmp(&b.period_start))
+    }
+
     /// Adds a list the store now holds ([`OrgCatalog::add`]'s refusal is the caller's to report).
     pub fn add_unit_list(
         &mut self,

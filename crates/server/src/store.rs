@@ -18,7 +18,9 @@ use crate::config::Database;
 use crate::error::ApiError;
 use crate::submissions::{NewSubmission, Note, Submission, SubmissionId, SubmissionState};
 
+mod dashboard;
 mod evidence;
+pub use dashboard::DeviceRow;
 pub use evidence::{Appended, StoredEvidence};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
