@@ -334,6 +334,7 @@ mod tests {
         seen.conflicts.push(crate::protocol::Conflict {
             field: "a".into(),
             versions: Vec::new(),
+            held: None,
         });
         let dev = DeviceId(Uuid::from_u128(9));
         let mut e = edit(&seen, json!({"a": 2}));

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::protocol::{
     Conflict, ConflictVersion, DeviceId, Fields, Mutation, MutationId, Outcome, Record,
-    DELETED_FIELD,
+    ACCEPTED_REPORT, DELETED_FIELD, NO_DEVICE,
 };
 use crate::FieldError;
 
@@ -200,6 +200,7 @@ pub fn apply(
         Outcome::Conflict {
             revision,
             fields: conflicted,
+            locked: false,
         }
     } else if mutation.base_revision < current.record.revision {
         let kept_from_server = current
@@ -238,7 +239,10 @@ fn add_version(
         .or_insert_with(|| Conflict {
             field: field.to_string(),
             versions: theirs.into_iter().collect(),
+            held: None,
         });
+    // an ordinary merge: a lock that held a version shown is over (the report was returned)
+    entry.held = None;
     match entry.versions.iter_mut().find(|v| v.value == value) {
         Some(v) if v.mutation < mutation.id => {
             v.mutation = mutation.id;
@@ -253,6 +257,166 @@ fn add_version(
     }
     entry.versions.sort_by_key(|v| v.mutation);
     entry.versions.last().expect("has versions").clone()
+}
+
+/// Applies one mutation to a record of a report the district accepted (the commune's records of
+/// that data set and period are locked until the report is returned). Nothing the accepted report
+/// shows changes: each changed field (the tombstone included) whose value differs from the stored one
+/// becomes a conflict whose `held` version is the stored value (still shown) and whose other version
+/// is the device's, so the officer and the district see it after the next pull and settle it once
+/// the report is returned. A field written with its stored value changes nothing, and settles an
+/// open conflict on it when the writer had seen the latest revision. A new record is stored deleted
+/// (it was not in the accepted report), with the device's fields and a conflict on `_deleted`
+/// between [`ACCEPTED_REPORT`]'s `true` (held) and the device's `false`. The outcome is a conflict
+/// marked `locked`, or as [`apply`] would answer when nothing needed to wait.
+pub fn apply_locked(
+    current: Option<&StoredRecord>,
+    mutation: &Mutation,
+    revision: u64,
+) -> (Option<StoredRecord>, Outcome) {
+    let Some(current) = current else {
+        if mutation.record.deleted {
+            return apply(None, mutation, revision); // a tombstone shows nothing: nothing to hold
+        }
+        let (stored, _) = apply(None, mutation, revision);
+        let mut stored = stored.expect("a new record is always written");
+        stored.record.deleted = true;
+        stored.stamps.insert(
+            DELETED_FIELD.into(),
+            Stamp {
+                revision,
+                mutation: ACCEPTED_REPORT,
+                device: NO_DEVICE,
+            },
+        );
+        stored.record.conflicts = vec![Conflict {
+            field: DELETED_FIELD.into(),
+            versions: vec![
+                ConflictVersion {
+                    mutation: ACCEPTED_REPORT,
+                    device: NO_DEVICE,
+                    value: Value::Bool(true),
+                },
+                ConflictVersion {
+                    mutation: mutation.id,
+                    device: mutation.device,
+                    value: Value::Bool(false),
+                },
+            ],
+            held: Some(ACCEPTED_REPORT),
+        }];
+        let outcome = Outcome::Conflict {
+            revision,
+            fields: vec![DELETED_FIELD.into()],
+            locked: true,
+        };
+        return (Some(stored), outcome);
+    };
+    // the same refusals as an ordinary merge
+    if mutation.base_revision > current.record.revision
+        || identity_errors(&current.record, &mutation.record).is_some()
+    {
+        return apply(Some(current), mutation, revision);
+    }
+    let incoming = mutation.record.merge_fields();
+    let fields = current.record.merge_fields();
+    let mut conflicts: BTreeMap<String, Conflict> = current
+        .record
+        .conflicts
+        .iter()
+        .map(|c| (c.field.clone(), c.clone()))
+        .collect();
+    let mut stamps = current.stamps.clone();
+    let mut held_fields = Vec::new();
+    let changed = mutation
+        .changed
+        .iter()
+        .map(String::as_str)
+        .chain([DELETED_FIELD]);
+    for field in changed {
+        let new_value = incoming.get(field).cloned().unwrap_or(Value::Null);
+        let old_value = fields.get(field).cloned().unwrap_or(Value::Null);
+        let stamp = current.stamps.get(field);
+        if stamp.is_some_and(|s| s.device == mutation.device && s.mutation > mutation.id) {
+            continue; // an older write of the device that wrote the value shown
+        }
+        if new_value == old_value {
+            if mutation.base_revision >= current.record.revision {
+                conflicts.remove(field); // seen in full and kept as accepted: settled
+            }
+            continue;
+        }
+        let shown = ConflictVersion {
+            mutation: stamp.map_or(ACCEPTED_REPORT, |s| s.mutation),
+            device: stamp.map_or(NO_DEVICE, |s| s.device),
+            value: old_value.clone(),
+        };
+        let entry = conflicts
+            .entry(field.to_string())
+            .or_insert_with(|| Conflict {
+                field: field.to_string(),
+                versions: Vec::new(),
+                held: None,
+            });
+        // the shown value's version, found by its value, or added from the field's stamp
+        let held = match entry.versions.iter().find(|v| v.value == old_value) {
+            Some(v) => v.mutation,
+            None => {
+                entry.versions.push(shown.clone());
+                shown.mutation
+            }
+        };
+        match entry.versions.iter_mut().find(|v| v.value == new_value) {
+            Some(v) if v.mutation < mutation.id => {
+                v.mutation = mutation.id;
+                v.device = mutation.device;
+            }
+            Some(_) => {}
+            None => entry.versions.push(ConflictVersion {
+                mutation: mutation.id,
+                device: mutation.device,
+                value: new_value,
+            }),
+        }
+        entry.versions.sort_by_key(|v| v.mutation);
+        entry.held = Some(held);
+        held_fields.push(field.to_string());
+        // the field's stamp moves to this revision (same writer): a device that has not seen the
+        // conflict and writes the field later meets it, rather than settling it unseen
+        let stamp = stamps.entry(field.to_string()).or_insert(Stamp {
+            revision,
+            mutation: ACCEPTED_REPORT,
+            device: NO_DEVICE,
+        });
+        stamp.revision = revision;
+    }
+    let conflicts: Vec<Conflict> = conflicts.into_values().collect();
+    let touched = conflicts != current.record.conflicts || stamps != current.stamps;
+    let record = Record {
+        conflicts,
+        revision: if touched {
+            revision
+        } else {
+            current.record.revision
+        },
+        ..current.record.clone()
+    };
+    let revision = record.revision;
+    let outcome = if !held_fields.is_empty() {
+        Outcome::Conflict {
+            revision,
+            fields: held_fields,
+            locked: true,
+        }
+    } else if mutation.base_revision < current.record.revision {
+        Outcome::Merged {
+            revision,
+            kept_from_server: Vec::new(),
+        }
+    } else {
+        Outcome::Applied { revision }
+    };
+    (Some(StoredRecord { record, stamps }), outcome)
 }
 
 /// A mutation may not move a record to another data set, unit or period.

@@ -252,15 +252,31 @@ pub struct ConflictVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     pub field: String,
-    /// Sorted by mutation id; the last one is the winner.
+    /// Sorted by mutation id; the last one is the winner, unless `held` names another.
     pub versions: Vec<ConflictVersion>,
+    /// Set when the record belongs to a report the district accepted (locked): the version of the
+    /// accepted value, which stays shown whatever the mutation ids, while a change that arrived after
+    /// the lock waits beside it as another version ([`crate::merge::apply_locked`]). Cleared by the
+    /// first ordinary merge of the field once the report is returned. Absent on the wire otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<MutationId>,
 }
 
 impl Conflict {
+    /// The version the record shows: the held (accepted) one when the record is locked, else the
+    /// one of the greatest mutation.
     pub fn winner(&self) -> Option<&ConflictVersion> {
-        self.versions.last()
+        self.held
+            .and_then(|held| self.versions.iter().find(|v| v.mutation == held))
+            .or_else(|| self.versions.last())
     }
 }
+
+/// The writer named by the version of a value that no device wrote: "the record was not in the
+/// accepted report" (a record created after the lock is kept deleted, this version holding `true`).
+pub const ACCEPTED_REPORT: MutationId = MutationId(Uuid::nil());
+/// The device of [`ACCEPTED_REPORT`].
+pub const NO_DEVICE: DeviceId = DeviceId(Uuid::nil());
 
 /// A record as devices and the server exchange it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -494,7 +510,16 @@ pub enum Outcome {
         kept_from_server: Vec<String>,
     },
     /// The same fields changed on both sides: both versions kept on the record, winner shown.
-    Conflict { revision: u64, fields: Vec<String> },
+    /// `locked`: the record belongs to a report the district accepted, so the change was not applied
+    /// over the accepted values: each changed field keeps its accepted value shown and the device's
+    /// value waits beside it as a conflict version, until the report is returned and someone settles
+    /// it (absent on the wire when false, so older devices read it as an ordinary conflict).
+    Conflict {
+        revision: u64,
+        fields: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        locked: bool,
+    },
     /// Not stored: each field and the reason. The device keeps the change, marked "needs a fix".
     Rejected { errors: Vec<FieldError> },
 }

@@ -2,10 +2,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use thidua_domain::merge::{apply, StoredRecord};
+use thidua_domain::merge::{apply, apply_locked, StoredRecord};
 use thidua_domain::org::UnitCode;
 use thidua_domain::protocol::{
     DataSet, DeviceId, Fields, Mutation, MutationId, Outcome, Period, Record, RecordId,
+    ACCEPTED_REPORT,
 };
 use uuid::Uuid;
 
@@ -121,7 +122,8 @@ fn concurrent_edits_of_the_same_field_keep_both_with_the_later_mutation_winning(
         outcome,
         Outcome::Conflict {
             revision: 3,
-            fields: vec!["members".into()]
+            fields: vec!["members".into()],
+            locked: false,
         }
     );
     let r = s3.clone().unwrap().record;
@@ -176,7 +178,8 @@ fn deletion_and_concurrent_edit_meet_as_a_conflict() {
         outcome,
         Outcome::Conflict {
             revision: 3,
-            fields: vec!["_deleted".into()]
+            fields: vec!["_deleted".into()],
+            locked: false,
         }
     );
     let r = s3.unwrap().record;
@@ -363,4 +366,124 @@ fn a_write_into_an_open_conflict_joins_its_versions() {
         assert!(values.contains(&kept), "{kept} kept among {values:?}");
     }
     assert!(values.contains(&record.fields["members"]));
+}
+
+// --- records of an accepted report (locked) -------------------------------------------------------
+
+#[test]
+fn a_locked_record_keeps_its_accepted_values_and_holds_the_change_as_a_conflict() {
+    let s1 = created();
+    let late = mutation(20, 2, 1, &[("members", json!(5)), ("village", json!("B"))]);
+    let (s2, outcome) = apply_locked(Some(&s1), &late, 2);
+    assert_eq!(
+        outcome,
+        Outcome::Conflict {
+            revision: 2,
+            fields: vec!["members".into()],
+            locked: true,
+        }
+    );
+    let s2 = s2.unwrap();
+    let r = &s2.record;
+    assert_eq!(r.fields, s1.record.fields, "the accepted values stay");
+    assert!(!r.deleted);
+    assert_eq!(
+        r.revision, 2,
+        "a new revision, so every device pulls the conflict"
+    );
+    let conflict = &r.conflicts[0];
+    assert_eq!(conflict.field, "members");
+    let values: Vec<&Value> = conflict.versions.iter().map(|v| &v.value).collect();
+    assert_eq!(values, [&json!(3), &json!(5)]);
+    assert_eq!(conflict.held, Some(MutationId(id(10))));
+    assert_eq!(
+        conflict.winner().unwrap().value,
+        json!(3),
+        "the accepted value is shown"
+    );
+    // a deletion while locked does not delete
+    let (s3, outcome) = apply_locked(Some(&s2), &deletion(21, 2, 2), 3);
+    assert!(matches!(outcome, Outcome::Conflict { locked: true, .. }));
+    let s3 = s3.unwrap();
+    assert!(!s3.record.deleted);
+    let tombstone = s3
+        .record
+        .conflicts
+        .iter()
+        .find(|c| c.field == "_deleted")
+        .unwrap();
+    assert_eq!(tombstone.winner().unwrap().value, json!(false));
+
+    // writing the accepted value back, having seen everything, settles the conflict
+    let keep = mutation(22, 1, 3, &[("members", json!(3))]);
+    let (s4, outcome) = apply_locked(Some(&s3), &keep, 4);
+    assert_eq!(outcome, Outcome::Applied { revision: 4 });
+    let s4 = s4.unwrap();
+    assert!(s4.record.conflicts.iter().all(|c| c.field != "members"));
+    assert_eq!(s4.record.fields["members"], json!(3));
+}
+
+#[test]
+fn once_returned_the_held_change_is_settled_or_meets_later_writes_as_usual() {
+    let s1 = created();
+    let (s2, _) = apply_locked(Some(&s1), &mutation(20, 2, 1, &[("members", json!(5))]), 2);
+    let s2 = s2.unwrap();
+    // the report is returned: the officer, having pulled revision 2, picks the late value
+    let pick = mutation(30, 2, 2, &[("members", json!(5))]);
+    let (picked, outcome) = apply(Some(&s2), &pick, 3);
+    assert_eq!(outcome, Outcome::Applied { revision: 3 });
+    let picked = picked.unwrap().record;
+    assert_eq!(picked.fields["members"], json!(5));
+    assert!(picked.conflicts.is_empty());
+    // a device that never saw the held conflict writes the field: it joins the versions, the hold
+    // is over and the greatest mutation wins as in any conflict; nothing is dropped
+    let unseen = mutation(40, 3, 1, &[("members", json!(7))]);
+    let (joined, outcome) = apply(Some(&s2), &unseen, 3);
+    assert!(matches!(outcome, Outcome::Conflict { locked: false, .. }));
+    let joined = joined.unwrap().record;
+    let conflict = &joined.conflicts[0];
+    assert_eq!(conflict.held, None);
+    let values: Vec<&Value> = conflict.versions.iter().map(|v| &v.value).collect();
+    assert_eq!(values, [&json!(3), &json!(5), &json!(7)]);
+    assert_eq!(joined.fields["members"], json!(7));
+}
+
+#[test]
+fn a_record_created_in_a_locked_report_is_kept_deleted_with_its_values_in_view() {
+    let new = mutation(
+        50,
+        4,
+        0,
+        &[("head_name", json!("Mới")), ("members", json!(2))],
+    );
+    let (stored, outcome) = apply_locked(None, &new, 9);
+    assert_eq!(
+        outcome,
+        Outcome::Conflict {
+            revision: 9,
+            fields: vec!["_deleted".into()],
+            locked: true,
+        }
+    );
+    let r = stored.unwrap().record;
+    assert!(r.deleted, "not counted: it was not in the accepted report");
+    assert_eq!(r.fields["head_name"], json!("Mới"));
+    let conflict = &r.conflicts[0];
+    assert_eq!(conflict.field, "_deleted");
+    assert_eq!(conflict.held, Some(ACCEPTED_REPORT));
+    assert_eq!(conflict.winner().unwrap().value, json!(true));
+    assert_eq!(conflict.versions[1].value, json!(false));
+    // the held version is absent on the wire for ordinary conflicts, present here
+    let wire = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        wire["conflicts"][0]["held"],
+        json!(ACCEPTED_REPORT.to_string())
+    );
+    let ordinary = serde_json::to_value(Outcome::Conflict {
+        revision: 1,
+        fields: vec![],
+        locked: false,
+    })
+    .unwrap();
+    assert_eq!(ordinary, json!({"conflict": {"revision": 1, "fields": []}}));
 }

@@ -63,6 +63,7 @@ fn outcomes_serialize_with_a_tag() {
         outcome: Outcome::Conflict {
             revision: 7,
             fields: vec!["members".into()],
+            locked: false,
         },
         record: None,
     };

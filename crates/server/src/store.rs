@@ -150,24 +150,7 @@ impl Store {
         check: impl FnOnce(&Mutation) -> Vec<FieldError>,
     ) -> Result<MutationResult, ApiError> {
         let db = ApiError::database;
-        // Writers queue on the revision counter before reading anything, so each merge sees the
-        // latest committed record and revisions commit in increasing order (a pull never skips one).
-        let (mut tx, lock_counter) = match self.backend {
-            // IMMEDIATE takes SQLite's write lock now (waiting up to the busy timeout); a deferred
-            // transaction that read first could fail at its first write if another process wrote.
-            Backend::Sqlite => (
-                self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
-                "SELECT value FROM server_sequence WHERE name = 'revision'",
-            ),
-            Backend::Postgres => (
-                self.pool.begin().await.map_err(db)?,
-                "SELECT value FROM server_sequence WHERE name = 'revision' FOR UPDATE",
-            ),
-        };
-        let last: i64 = sqlx::query_scalar(lock_counter)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let (mut tx, last) = self.begin_ordered().await?;
         let mutation_id = mutation.id.to_string();
 
         let earlier: Option<String> =
@@ -200,7 +183,26 @@ impl Store {
             .map_err(db)?;
             let current = row.as_ref().map(stored_from_row).transpose()?;
             let next = last as u64 + 1;
-            let (stored, outcome) = merge::apply(current.as_ref(), mutation, next);
+            // A report the district accepted locks its records until it is returned: read under
+            // the counter's lock, which an acceptance or a return also takes, so a change is either
+            // in before the decision or meets it.
+            let identity = current.as_ref().map_or(&mutation.record, |c| &c.record);
+            let locked: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM submissions
+                 WHERE org_unit = $1 AND period = $2 AND data_set = $3 AND state = $4",
+            )
+            .bind(identity.org_unit.as_str())
+            .bind(identity.period.as_str())
+            .bind(serde_name(&identity.data_set))
+            .bind(SubmissionState::Accepted.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            let (stored, outcome) = if locked > 0 {
+                merge::apply_locked(current.as_ref(), mutation, next)
+            } else {
+                merge::apply(current.as_ref(), mutation, next)
+            };
             if let Some(stored) = stored.as_ref().filter(|s| s.record.revision == next) {
                 // something changed: the record takes the next revision, and the counter moves with it
                 write_record(&mut tx, stored).await?;
@@ -230,6 +232,33 @@ impl Store {
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(result)
+    }
+
+    /// A transaction that holds the revision counter (returned with it) until it ends: writers of
+    /// records, and the decisions that lock and unlock them, queue here before reading anything, so
+    /// each merge sees the latest committed record and the latest decision, and revisions commit in
+    /// increasing order (a pull never skips one).
+    async fn begin_ordered(
+        &self,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, i64), ApiError> {
+        let db = ApiError::database;
+        let (mut tx, lock_counter) = match self.backend {
+            // IMMEDIATE takes SQLite's write lock now (waiting up to the busy timeout); a deferred
+            // transaction that read first could fail at its first write if another process wrote.
+            Backend::Sqlite => (
+                self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
+                "SELECT value FROM server_sequence WHERE name = 'revision'",
+            ),
+            Backend::Postgres => (
+                self.pool.begin().await.map_err(db)?,
+                "SELECT value FROM server_sequence WHERE name = 'revision' FOR UPDATE",
+            ),
+        };
+        let last: i64 = sqlx::query_scalar(lock_counter)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        Ok((tx, last))
     }
 
     /// The record of `id` as stored (deleted or not), if the server has it.
@@ -701,8 +730,9 @@ impl Store {
         rows.iter().map(submission_from_row).collect()
     }
 
-    /// Accepts or returns a submission that is waiting for review; `None` when it is not (any more)
-    /// in the submitted state, or does not exist.
+    /// Accepts a submission waiting for review, or returns one waiting or accepted (which unlocks
+    /// its records); `None` when it is in no state it can move from, or does not exist. Taken under
+    /// the revision counter's lock, as record writes are, so no push straddles the decision.
     pub async fn decide_submission(
         &self,
         id: SubmissionId,
@@ -711,9 +741,15 @@ impl Store {
         by: &str,
         at: i64,
     ) -> Result<Option<Submission>, ApiError> {
+        let db = ApiError::database;
+        let from = match to {
+            SubmissionState::Returned => SubmissionState::Accepted,
+            _ => SubmissionState::Submitted,
+        };
+        let (mut tx, _) = self.begin_ordered().await?;
         let done = sqlx::query(
             "UPDATE submissions SET state = $1, note = $2, decided_by = $3, decided_at = $4
-             WHERE id = $5 AND state = $6",
+             WHERE id = $5 AND (state = $6 OR state = $7)",
         )
         .bind(to.as_str())
         .bind(note.map(|n| n.as_str().to_string()))
@@ -721,9 +757,11 @@ impl Store {
         .bind(at)
         .bind(id.as_text())
         .bind(SubmissionState::Submitted.as_str())
-        .execute(&self.pool)
+        .bind(from.as_str())
+        .execute(&mut *tx)
         .await
-        .map_err(ApiError::database)?;
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }

@@ -8,6 +8,12 @@
 //! - `POST /api/submissions/{id}/accept` `{"note"?}` and `POST /api/submissions/{id}/return`
 //!   `{"note"}` → 200, the submission as decided
 //!
+//! An accepted report locks the commune's records of its data set and period: a change that reaches
+//! the server afterwards (an offline tablet's) is not applied over the accepted values but kept on
+//! the record as a conflict (`merge::apply_locked`, push outcome `conflict` with `locked: true`). The
+//! district or the province may return an accepted report, with the reason; that unlocks it, and the
+//! commune settles the held changes and submits again.
+//!
 //! A submission is answered as [`SubmissionView`]: every column, times as unix seconds, and the
 //! commune's name. There is one row per (commune, period, data set): a returned report is submitted
 //! again on the same row, so a commune's list never fills with superseded copies.
@@ -39,9 +45,10 @@ use crate::AppState;
 pub enum SubmissionState {
     /// Waiting for the district (or the province) to decide.
     Submitted,
-    /// Accepted: final; the commune cannot submit it again.
+    /// Accepted: its records are locked; the commune cannot submit it again unless it is returned.
     Accepted,
-    /// Sent back with a reason; the commune fixes its records and submits again.
+    /// Sent back with a reason (from submitted, or from accepted to unlock it); the commune fixes its
+    /// records and submits again.
     Returned,
 }
 
@@ -403,10 +410,10 @@ pub async fn submit(
         Opened::Exists(existing) if existing.state == SubmissionState::Accepted => {
             return Err(conflict(
                 "already_accepted",
-                "Báo cáo này đã được duyệt nên không gửi lại được. Nếu cần sửa, hãy liên hệ giám sát \
-                 cấp huyện.",
+                "Báo cáo này đã được duyệt nên không gửi lại được. Nếu cần sửa, hãy đề nghị giám sát \
+                 cấp huyện trả lại báo cáo.",
                 "This report has been accepted and cannot be submitted again. If it needs a change, \
-                 contact the district supervisor.",
+                 ask the district supervisor to return it.",
             ));
         }
         // submitted, or returned and re-opened by someone else a moment ago
@@ -559,13 +566,20 @@ async fn decide(
         .decide_submission(id, to, note.as_ref(), &caller.user.id, unix_now())
         .await?;
     let Some(submission) = decided else {
-        return Err(conflict(
-            "not_submitted",
-            "Báo cáo này không ở trạng thái chờ duyệt (đã được duyệt hoặc đã trả lại). Hãy tải lại \
-             danh sách báo cáo.",
-            "This report is not waiting for review (it was already accepted or returned). Reload \
-             the list of submissions.",
-        ));
+        return Err(match to {
+            SubmissionState::Returned => conflict(
+                "not_submitted",
+                "Báo cáo này đã được trả lại, không còn gì để trả. Hãy tải lại danh sách báo cáo.",
+                "This report has already been returned. Reload the list of submissions.",
+            ),
+            _ => conflict(
+                "not_submitted",
+                "Báo cáo này không ở trạng thái chờ duyệt (đã được duyệt hoặc đã trả lại). Hãy tải \
+                 lại danh sách báo cáo.",
+                "This report is not waiting for review (it was already accepted or returned). \
+                 Reload the list of submissions.",
+            ),
+        });
     };
     tracing::info!(
         user = %caller.user.id,

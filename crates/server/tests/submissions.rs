@@ -459,20 +459,38 @@ async fn a_report_is_submitted_and_decided_once() {
     assert_eq!(ntm.status(), 201);
     assert_ne!(ntm.json::<Value>().await.unwrap()["id"], id.as_str());
 
-    // decided twice, either way
+    // accepted once; accepting again is refused
     let response = decide(&app, &supervisor, &id, "accept", json!({})).await;
     assert_eq!(response.status(), 200);
-    for (action, note) in [("accept", json!({})), ("return", json!({"note": "muộn"}))] {
-        let response = decide(&app, &supervisor, &id, action, note).await;
-        assert_eq!(
-            error_body(response, 409).await["code"],
-            "not_submitted",
-            "{action}"
-        );
-    }
-    // accepted is final
+    let response = decide(&app, &supervisor, &id, "accept", json!({})).await;
+    assert_eq!(error_body(response, 409).await["code"], "not_submitted");
+    // an accepted report is not submitted again: it stays accepted (and its records locked)
     let error = error_body(submit(&app, &officer, body.clone()).await, 409).await;
     assert_eq!(error["code"], "already_accepted");
+    // until the district returns it, with a reason: that unlocks it, once
+    let response = decide(&app, &supervisor, &id, "return", json!({})).await;
+    assert_eq!(error_body(response, 422).await["code"], "invalid_decision");
+    let response = decide(
+        &app,
+        &supervisor,
+        &id,
+        "return",
+        json!({"note": "sửa hộ bản Hụm"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let returned: Value = response.json().await.unwrap();
+    assert_eq!(returned["state"], "returned");
+    assert_eq!(returned["note"], "sửa hộ bản Hụm");
+    let response = decide(&app, &supervisor, &id, "return", json!({"note": "muộn"})).await;
+    assert_eq!(error_body(response, 409).await["code"], "not_submitted");
+    let response = decide(&app, &supervisor, &id, "accept", json!({})).await;
+    assert_eq!(error_body(response, 409).await["code"], "not_submitted");
+    // submitted again on the same row, and accepted again
+    let again = submitted(&app, &officer, "03646", "2023").await;
+    assert_eq!(again["id"], id.as_str());
+    let response = decide(&app, &supervisor, &id, "accept", json!({})).await;
+    assert_eq!(response.status(), 200);
 
     // returned twice
     let ntm = listed(&app, &supervisor, "").await;

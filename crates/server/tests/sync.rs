@@ -233,7 +233,10 @@ async fn concurrent_edits_conflict_on_the_same_field_and_merge_on_different_ones
     let first = app.push(b, vec![from_b.clone()]).await;
     assert!(matches!(first.results[0].outcome, Outcome::Applied { .. }));
     let second = app.push(c, vec![from_c.clone()]).await;
-    let Outcome::Conflict { fields, revision } = &second.results[0].outcome else {
+    let Outcome::Conflict {
+        fields, revision, ..
+    } = &second.results[0].outcome
+    else {
         panic!("conflict, got {:?}", second.results[0].outcome);
     };
     assert_eq!(fields, &vec!["head_name".to_string()]);
