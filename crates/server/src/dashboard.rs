@@ -646,5 +646,167 @@ mod tests {
         assert_eq!(day_of_unix(951_782_400).as_str(), "2000-02-29");
         assert_eq!(day_of_unix(1_704_067_199).as_str(), "2023-12-31");
         assert_eq!(day_of_unix(1_704_067_200).as_str(), "2024-01-01");
+        let day = Day::parse("2023-12-31").unwrap();
+        assert_eq!(end_of_day(&day), 1_704_067_199);
+        assert_eq!(day_of_unix(end_of_day(&day)), day);
     }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Completeness
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompletenessQuery {
+    period: Option<String>,
+    unit: Option<String>,
+    structure: Option<String>,
+    stale_days: Option<u32>,
+    as_of: Option<String>,
+}
+
+pub const DEFAULT_STALE_DAYS: u32 = 7;
+pub const MAX_STALE_DAYS: u32 = 366;
+
+/// Unix seconds at the end (23:59:59 UTC) of `day` (Howard Hinnant's days-from-civil).
+fn end_of_day(day: &Day) -> i64 {
+    let text = day.as_str();
+    let (y, m, d): (i64, i64, i64) = (
+        text[0..4].parse().unwrap_or(1970),
+        text[5..7].parse().unwrap_or(1),
+        text[8..10].parse().unwrap_or(1),
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + 86_399
+}
+
+pub async fn completeness(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    query: Result<Query<CompletenessQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let period = parse_period(query.period.as_deref())?;
+    let stale_days = query.stale_days.unwrap_or(DEFAULT_STALE_DAYS);
+    if !(1..=MAX_STALE_DAYS).contains(&stale_days) {
+        return Err(bad_query(
+            "invalid_stale_days",
+            format!("Số ngày chưa đồng bộ phải từ 1 đến {MAX_STALE_DAYS}."),
+            format!("stale_days must be between 1 and {MAX_STALE_DAYS}."),
+        ));
+    }
+    let now = match query.as_of.as_deref() {
+        None => unix_now(),
+        Some(text) => {
+            let day = Day::parse(text).map_err(|_| {
+                bad_query(
+                    "invalid_as_of",
+                    format!("Ngày «{text}» không hợp lệ: dùng dạng 2023-12-31."),
+                    format!("The day «{text}» is not valid: use the form 2023-12-31."),
+                )
+            })?;
+            end_of_day(&day)
+        }
+    };
+    let reference = state.reference.now(&state.store).await?;
+    let catalog = &reference.catalog;
+    let structure = parse_structure(catalog, query.structure.as_deref())?;
+    let unit = parse_unit(structure, query.unit.as_deref(), &caller)?;
+    let source = source_list(catalog, &period);
+    let held = holdings(catalog, source, structure);
+    let same = source.id == structure.id;
+    if !sees(catalog, &caller, &unit, &held, same) {
+        return Err(forbidden_unit(&caller, &unit));
+    }
+    let communes = held.get(&unit).cloned().unwrap_or_default();
+    let codes: Vec<String> = communes.iter().map(|c| c.to_string()).collect();
+    let submissions = state.store.submissions_of_periods(&[&period]).await?;
+    let devices = state.store.devices_of(&codes).await?;
+    let counts = state.store.record_counts(&period).await?;
+    let stale_before = now - i64::from(stale_days) * 86_400;
+
+    let mut summary_states: BTreeMap<&str, BTreeMap<&str, u32>> = BTreeMap::new();
+    let mut stale_count = 0;
+    let mut never = 0;
+    let rows: Vec<Value> = communes
+        .iter()
+        .map(|code| {
+            let commune = source.get(code);
+            let district = commune
+                .and_then(|c| c.parent.as_ref())
+                .and_then(|p| source.get(p))
+                .filter(|p| p.level() == Level::District);
+            let holder = (!same)
+                .then(|| catalog.holder(&source.id, code, &structure.id))
+                .flatten();
+            let mut own = Map::new();
+            let mut records = Map::new();
+            for data_set in DATA_SETS {
+                let found = submissions
+                    .iter()
+                    .find(|s| &s.org_unit == code && s.data_set == data_set);
+                *summary_states
+                    .entry(data_set.as_str())
+                    .or_default()
+                    .entry(found.map_or("none", |s| s.state.as_str()))
+                    .or_default() += 1;
+                own.insert(data_set.as_str().into(), submission_json(found));
+                let n = counts
+                    .iter()
+                    .find(|(u, d, _)| u == code.as_str() && d == data_set.as_str())
+                    .map_or(0, |(_, _, n)| *n);
+                records.insert(data_set.as_str().into(), json!(n));
+            }
+            let mine: Vec<&crate::store::DeviceRow> = devices
+                .iter()
+                .filter(|d| d.org_unit == code.as_str())
+                .collect();
+            let last_sync = mine.iter().filter_map(|d| d.last_sync_at()).max();
+            let stale = last_sync.is_none_or(|t| t < stale_before);
+            stale_count += u32::from(stale);
+            never += u32::from(last_sync.is_none());
+            json!({
+                "code": code,
+                "name": commune.map(|c| c.name.as_str()),
+                "full_name": commune.map(|c| c.full_name()),
+                "district": district.map(|d| json!({"code": d.code, "name": d.name, "full_name": d.full_name()})),
+                "holder": holder.map(|h| json!({"code": h.unit.code, "full_name": h.unit.full_name(), "whole": h.whole})),
+                "submissions": own,
+                "records": records,
+                "last_sync_at": last_sync,
+                "stale": stale,
+                "devices": mine.iter().map(|d| json!({
+                    "device": d.device,
+                    "user_id": d.user_id,
+                    "username": d.username,
+                    "display_name": d.display_name,
+                    "last_push_at": d.last_push_at,
+                    "last_pull_at": d.last_pull_at,
+                    "last_sync_at": d.last_sync_at(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let unit_info = structure.get(&unit).expect("checked above");
+    Ok(Json(json!({
+        "period": period,
+        "structure": query.structure.as_deref().unwrap_or("2023"),
+        "unit_list": structure.id,
+        "source_list": source.id,
+        "unit": {"code": unit, "name": unit_info.name, "full_name": unit_info.full_name(), "level": unit_info.level()},
+        "stale_days": stale_days,
+        "now": now,
+        "summary": {
+            "communes": rows.len(),
+            "stale": stale_count,
+            "never_synced": never,
+            "submissions": summary_states,
+        },
+        "communes": rows,
+    })))
 }

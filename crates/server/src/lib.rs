@@ -32,6 +32,9 @@
 //! - `GET /api/dashboard`, `GET /api/dashboard/records`: every figure of a commune, district or the
 //!   province for a period against the directive's targets, in the 2023 or 2025 structure, on all
 //!   records or accepted reports only, and the records behind each figure ([`dashboard`])
+//! - `GET /api/completeness`: each commune's submissions per data set, the last sync of its devices,
+//!   and whether it has gone `stale_days` without one ([`dashboard`]); pushes and pulls note each
+//!   device's last sync (a pull names its device in the `X-Thidua-Device` header)
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
@@ -161,6 +164,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .route("/target-sets/{id}", get(admin_data::get_target_set))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/records", get(dashboard::records))
+        .route("/completeness", get(dashboard::completeness))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_session,

@@ -57,6 +57,17 @@ pub async fn push(
     // one version of the unit lists and criteria for the whole push, even if an upload lands midway
     let reference = state.reference.now(&state.store).await?;
     let results = apply_batch(&state, &reference, &caller.user, &request.mutations).await?;
+    // the device's last sync, for the completeness view: one upsert
+    state
+        .store
+        .note_push(
+            request.device,
+            &caller.user.id,
+            &caller.user.org_unit,
+            &caller.token_hash,
+            crate::auth::unix_now(),
+        )
+        .await?;
     tracing::info!(
         user = %caller.user.id,
         role = caller.user.role.as_str(),
@@ -348,9 +359,15 @@ pub(crate) fn is_known_commune(catalog: &OrgCatalog, code: &UnitCode) -> bool {
         .any(|list| list.get(code).is_some_and(|u| u.level() == Level::Commune))
 }
 
+/// The header a device names itself with on a pull (the pull's body has no device): its
+/// [`DeviceId`], so the completeness view shows the last pull of a tablet with nothing to send.
+/// Without it, the pull refreshes the devices that pushed with the same session.
+pub const DEVICE_HEADER: &str = "x-thidua-device";
+
 pub async fn pull(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    headers: axum::http::HeaderMap,
     ApiJson(request): ApiJson<PullRequest>,
 ) -> Result<Json<PullResponse>, ApiError> {
     check_protocol(request.protocol)?;
@@ -388,6 +405,21 @@ pub async fn pull(
     );
     records.truncate(limit.0 as usize);
     let next = records.last().map_or(after, |r| Revision(r.revision));
+    // an unreadable device header is ignored, as if absent: it must never cost a device its pull
+    let device = headers
+        .get(DEVICE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DeviceId::parse(v).ok());
+    state
+        .store
+        .note_pull(
+            device,
+            &caller.user.id,
+            &caller.user.org_unit,
+            &caller.token_hash,
+            crate::auth::unix_now(),
+        )
+        .await?;
     Ok(Json(PullResponse {
         protocol: PROTOCOL_VERSION,
         records,

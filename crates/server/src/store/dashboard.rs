@@ -98,6 +98,31 @@ impl Store {
             .collect()
     }
 
+    /// Live records of `period` per (commune, data set).
+    pub async fn record_counts(
+        &self,
+        period: &Period,
+    ) -> Result<Vec<(String, String, u64)>, ApiError> {
+        let rows = sqlx::query(
+            "SELECT org_unit, data_set, COUNT(*) AS n FROM records
+             WHERE period = $1 AND deleted = 0 GROUP BY org_unit, data_set",
+        )
+        .bind(period.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::database)?;
+        rows.iter()
+            .map(|row| {
+                let corrupt = |e: sqlx::Error| ApiError::corrupt("records count", e);
+                Ok((
+                    row.try_get("org_unit").map_err(corrupt)?,
+                    row.try_get("data_set").map_err(corrupt)?,
+                    row.try_get::<i64, _>("n").map_err(corrupt)? as u64,
+                ))
+            })
+            .collect()
+    }
+
     /// Every submission of `periods`.
     pub async fn submissions_of_periods(
         &self,
