@@ -1,3 +1,4 @@
+pub mod charts;
 pub mod conflicts;
 pub mod device_panel;
 pub mod household_form;
