@@ -35,12 +35,15 @@
 //! - `GET /api/completeness`: each commune's submissions per data set, the last sync of its devices,
 //!   and whether it has gone `stale_days` without one ([`dashboard`]); pushes and pulls note each
 //!   device's last sync (a pull names its device in the `X-Thidua-Device` header)
+//! - `POST /api/export?format=xlsx|csv`: any table the app shows (`{"title","columns","rows"}`) as
+//!   a native Excel workbook or a UTF-8 CSV with BOM, as an attachment ([`export`])
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
 //!
 //! Every route but health and login needs `Authorization: Bearer <token>`. Every response carries the
 //! security headers of [`security`]. API answers are compressed when the client accepts it, and request
 //! bodies may come gzip-compressed ([`encoding`]). A body may hold at most [`API_BODY_LIMIT`] bytes,
-//! [`IMPORT_BODY_LIMIT`] for the import, [`evidence::EVIDENCE_BODY_LIMIT`] on the evidence routes.
+//! [`IMPORT_BODY_LIMIT`] for the import, [`evidence::EVIDENCE_BODY_LIMIT`] on the evidence routes,
+//! [`export::EXPORT_BODY_LIMIT`] for an export.
 //!
 //! Start it with [`build_app`] (tests do, on port 0) or [`serve`] (the binary does).
 
@@ -52,6 +55,7 @@ pub mod dashboard;
 pub mod encoding;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod imports;
 pub mod reference;
 pub mod security;
@@ -191,6 +195,14 @@ fn router(state: AppState, config: &Config) -> Router {
             auth::require_session,
         ))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
+    // Exports: their own body limit (a large table), signed in as well.
+    let export_routes = Router::new()
+        .route("/export", post(export::export))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_session,
+        ))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     let api = Router::new()
         .route("/health", get(health))
         .route("/auth/login", post(accounts::login))
@@ -200,6 +212,7 @@ fn router(state: AppState, config: &Config) -> Router {
     let api = read_bodies(api, API_BODY_LIMIT)
         .merge(read_bodies(import_routes, IMPORT_BODY_LIMIT))
         .merge(read_bodies(evidence_routes, evidence::EVIDENCE_BODY_LIMIT))
+        .merge(read_bodies(export_routes, export::EXPORT_BODY_LIMIT))
         // on /api only: the app's files come precompressed from the dist folder
         .layer(encoding::compress_answers())
         .with_state(state);
