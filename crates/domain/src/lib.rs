@@ -10,6 +10,7 @@
 //! - [`poverty`]: the multidimensional poverty standard 2022–2025 (Nghị định 07/2021/NĐ-CP) as code,
 //!   household validation with messages in Vietnamese and English.
 //! - [`targets`]: the 2023 directive's targets, roll-ups commune → district → province, progress.
+//! - [`format`]: money, whole numbers and dates written the Vietnamese way (and the English way).
 //! - [`protocol`]: the sync protocol types, and [`merge`]: the merge rule the server applies.
 //!
 //! ## The sync protocol (version [`protocol::PROTOCOL_VERSION`])
@@ -43,6 +44,7 @@
 
 pub mod client;
 pub mod criteria;
+pub mod format;
 pub mod merge;
 pub mod org;
 pub mod poverty;
