@@ -11,13 +11,15 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::session::User;
 use crate::storage::Store;
 
-/// Builds the export of the outbox (refused changes included: the administrator sees why).
+/// Builds the export of the outbox (refused changes included: the administrator sees why). A failure
+/// is said in `lang`.
 pub async fn unsynced_export(
     store: &Store,
     device: DeviceId,
     user: &User,
+    lang: thidua_domain::Lang,
 ) -> Result<UnsyncedExport, String> {
-    let outbox = store.outbox().await.map_err(|e| e.message_vi())?;
+    let outbox = store.outbox().await.map_err(|e| e.message(lang))?;
     let org_unit = UnitCode::parse(&user.org_unit).map_err(|e| e.to_string())?;
     let mut mutations: Vec<_> = outbox.into_iter().map(|e| e.mutation).collect();
     mutations.sort_by_key(|m| m.id); // the order the device made them
