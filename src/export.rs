@@ -36,15 +36,13 @@ pub async fn unsynced_export(
     })
 }
 
-/// A file name that says what it is and whose: thidua-chua-dong-bo-xa.tohieu-2026-11-27.json
+/// A file name that says what it is and whose, dated in Vietnam:
+/// thidua-chua-dong-bo-xa.tohieu-2026-11-27.json
 pub fn file_name(export: &UnsyncedExport) -> String {
-    let d = js_sys::Date::new(&JsValue::from_f64(export.exported_at_ms as f64));
+    let day = thidua_domain::format::vietnam_time(export.exported_at_ms as i64).date;
     format!(
         "thidua-chua-dong-bo-{}-{:04}-{:02}-{:02}.json",
-        export.username,
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date()
+        export.username, day.year, day.month, day.day
     )
 }
 

@@ -11,7 +11,8 @@ use thidua_domain::Lang;
 
 use crate::i18n::{pick, t, t_string, td_string, ui_lang, use_i18n, Locale};
 
-/// A stored value as a person reads it: numbers grouped the Vietnamese way, yes/no, the area's name.
+/// A stored value as a person reads it: whole numbers exactly, grouped the Vietnamese way (the
+/// officer compares the versions digit by digit), yes/no, the area's name.
 pub fn value_text(field: &str, value: &Value, lang: Lang) -> String {
     let locale = Locale::from(lang);
     match (field, value) {
@@ -23,32 +24,12 @@ pub fn value_text(field: &str, value: &Value, lang: Lang) -> String {
         (_, Value::Bool(true)) => td_string!(locale, common.yes).into(),
         (_, Value::Bool(false)) => td_string!(locale, common.no).into(),
         (_, Value::Number(n)) => match n.as_i64() {
-            Some(n) => group_digits(n, lang),
+            Some(n) => thidua_domain::format::integer(n, lang),
             None => crate::i18n::localize_decimal(n.to_string(), lang),
         },
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
     }
-}
-
-/// 1500000 → "1.500.000" (Vietnamese) or "1,500,000" (English).
-pub fn group_digits(n: i64, lang: Lang) -> String {
-    let sep = match lang {
-        Lang::Vi => '.',
-        Lang::En => ',',
-    };
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        out.insert(0, '-');
-    }
-    out
 }
 
 fn field_name(field: &str, lang: Lang) -> &'static str {

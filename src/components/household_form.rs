@@ -444,6 +444,31 @@ pub fn HouseholdForm(
         }
     };
 
+    // what the typed income is in words, beside the lines that classify it
+    let income_hint = move || {
+        let lang = lang.get();
+        let money = |vnd: i64| thidua_domain::format::money(vnd, lang);
+        let area = form.area.get();
+        let (poverty_line, upper) = (
+            money(area.lines().poverty_line),
+            money(area.lines().average_upper),
+        );
+        let lines = match area {
+            Area::Rural => t_string!(i18n, household_form.income_lines_rural, poverty_line, upper),
+            Area::Urban => t_string!(i18n, household_form.income_lines_urban, poverty_line, upper),
+        };
+        match parse_whole(&form.income.get()) {
+            Ok(Some(income)) if income >= 0 => {
+                let amount = money(income);
+                format!(
+                    "{} {lines}",
+                    t_string!(i18n, household_form.income_per_month, amount)
+                )
+            }
+            _ => lines,
+        }
+    };
+
     let save = move |_| {
         tried.set(true);
         let (household, errors) = checked.get_untracked();
@@ -538,7 +563,7 @@ pub fn HouseholdForm(
             <h2>{move || if existing.with_value(|e| e.is_some()) { t_string!(i18n, household_form.title_edit) } else { t_string!(i18n, household_form.title_add) }}</h2>
             {move || restored_at.get().map(|at| view! {
                 <p class="notice" role="status" data-testid="draft-restored">
-                    {move || t_string!(i18n, household_form.draft_restored, time = crate::components::sync_badge::short_time(at))}
+                    {move || t_string!(i18n, household_form.draft_restored, time = crate::components::sync_badge::date_time(at, lang.get()))}
                     {t!(i18n, household_form.draft_choice)}
                 </p>
             })}
@@ -567,6 +592,7 @@ pub fn HouseholdForm(
             {text_input("children_under_16", form.children_under_16, true)}
             {text_input("members_16_to_30", form.members_16_to_30, true)}
             {text_input("income_per_person_month", form.income, true)}
+            <p class="hint" data-testid="income-hint">{income_hint}</p>
             {text_input("floor_area_m2", form.floor_area, true)}
             <fieldset class="field position" data-testid="position">
                 <legend>{t!(i18n, household_form.position)}</legend>

@@ -6,16 +6,9 @@ use leptos::prelude::*;
 use crate::i18n::{t, t_string, ui_lang, use_i18n};
 use crate::sync::SyncStatus;
 
-/// "14:05, 27/11" for a Unix ms time, in the device's time zone.
-pub fn short_time(ms: f64) -> String {
-    let d = js_sys::Date::new(&ms.into());
-    format!(
-        "{:02}:{:02}, {:02}/{:02}",
-        d.get_hours(),
-        d.get_minutes(),
-        d.get_date(),
-        d.get_month() + 1
-    )
+/// "27/11/2026 14:05" (Vietnamese) or "27 Nov 2026 14:05" for a Unix ms time, in Vietnam's time.
+pub fn date_time(ms: f64, lang: thidua_domain::Lang) -> String {
+    thidua_domain::format::date_time(ms as i64, lang)
 }
 
 #[component]
@@ -43,7 +36,7 @@ pub fn SyncBadge(on_relogin: Callback<()>) -> impl IntoView {
             </Show>
             <span class="last-sync" data-testid="last-sync">
                 {move || match status.last_sync.get() {
-                    Some(ms) => t_string!(i18n, sync_badge.synced_at, time = short_time(ms)),
+                    Some(ms) => t_string!(i18n, sync_badge.synced_at, time = date_time(ms, lang.get())),
                     None => t_string!(i18n, sync_badge.never_synced).to_string(),
                 }}
             </span>
