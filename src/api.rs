@@ -2,8 +2,11 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use thidua_domain::Lang;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::i18n::{td_string, Locale};
 
 /// Why a request did not give an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,16 +29,14 @@ impl ApiError {
         matches!(self, ApiError::Server { status: 401, .. })
     }
 
-    pub fn message_vi(&self) -> String {
+    /// What to tell the officer, in their language. A server error is said in the server's own
+    /// words (it writes Vietnamese).
+    pub fn message(&self, lang: Lang) -> String {
+        let locale = Locale::from(lang);
         match self {
-            ApiError::Unreachable => {
-                "Không kết nối được máy chủ. Dữ liệu vẫn lưu trên máy và sẽ gửi khi có mạng.".into()
-            }
+            ApiError::Unreachable => td_string!(locale, error.server_unreachable).into(),
             ApiError::Server { message, .. } => message.clone(),
-            ApiError::Unreadable(_) => {
-                "Máy chủ trả lời không đúng dạng. Hãy cập nhật ứng dụng hoặc báo cho quản trị."
-                    .into()
-            }
+            ApiError::Unreadable(_) => td_string!(locale, error.server_unreadable).into(),
         }
     }
 }

@@ -11,13 +11,15 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::session::User;
 use crate::storage::Store;
 
-/// Builds the export of the outbox (refused changes included: the administrator sees why).
+/// Builds the export of the outbox (refused changes included: the administrator sees why). A failure
+/// is said in `lang`.
 pub async fn unsynced_export(
     store: &Store,
     device: DeviceId,
     user: &User,
+    lang: thidua_domain::Lang,
 ) -> Result<UnsyncedExport, String> {
-    let outbox = store.outbox().await.map_err(|e| e.message_vi())?;
+    let outbox = store.outbox().await.map_err(|e| e.message(lang))?;
     let org_unit = UnitCode::parse(&user.org_unit).map_err(|e| e.to_string())?;
     let mut mutations: Vec<_> = outbox.into_iter().map(|e| e.mutation).collect();
     mutations.sort_by_key(|m| m.id); // the order the device made them
@@ -34,15 +36,13 @@ pub async fn unsynced_export(
     })
 }
 
-/// A file name that says what it is and whose: thidua-chua-dong-bo-xa.tohieu-2026-11-27.json
+/// A file name that says what it is and whose, dated in Vietnam:
+/// thidua-chua-dong-bo-xa.tohieu-2026-11-27.json
 pub fn file_name(export: &UnsyncedExport) -> String {
-    let d = js_sys::Date::new(&JsValue::from_f64(export.exported_at_ms as f64));
+    let day = thidua_domain::format::vietnam_time(export.exported_at_ms as i64).date;
     format!(
         "thidua-chua-dong-bo-{}-{:04}-{:02}-{:02}.json",
-        export.username,
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date()
+        export.username, day.year, day.month, day.day
     )
 }
 

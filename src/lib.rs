@@ -24,10 +24,9 @@ use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use thidua_domain::Lang;
 
 use crate::households::Device;
-use crate::i18n::{t, UiLang};
+use crate::i18n::{t, tu_string};
 use crate::session::Session;
 use crate::storage::{Store, DB_VERSION};
 use crate::sync::{SyncStatus, SyncTrigger};
@@ -71,7 +70,7 @@ enum Startup {
     /// Nobody is signed in on this browser.
     SignIn,
     Ready,
-    Failed(String),
+    Failed(storage::StorageError),
 }
 
 /// The signed-in user, for screens that depend on the role. Set once the session is open.
@@ -80,8 +79,8 @@ pub struct CurrentUser(pub RwSignal<Option<session::User>>);
 
 #[component]
 fn App() -> impl IntoView {
-    let lang = RwSignal::new(Lang::Vi);
-    provide_context(UiLang(lang));
+    let i18n = i18n::provide_i18n();
+    let lang = i18n::ui_lang();
     let status = SyncStatus::new();
     provide_context(status);
     let user = RwSignal::new(None::<session::User>);
@@ -127,17 +126,14 @@ fn App() -> impl IntoView {
                 // signed in and holding data: now ask the browser to keep it
                 storage_manager.request_persistence();
             }
-            Err(e) => startup.set(Startup::Failed(e.message_vi())),
+            Err(e) => startup.set(Startup::Failed(e)),
         }
     });
 
     let sign_out = move |_| {
         let pending = status.pending.get_untracked();
         if pending > 0 {
-            let warning = format!(
-                "Còn {pending} thay đổi chưa gửi lên máy chủ. Nếu đăng xuất bây giờ, các thay đổi này sẽ bị XÓA khỏi máy này.\n\n\
-                 Bấm OK để xóa và đăng xuất. Bấm Hủy để ở lại và bấm «Đồng bộ ngay» trước."
-            );
+            let warning = tu_string!(i18n, app.sign_out_unsent, n = pending);
             let confirmed = web_sys::window()
                 .and_then(|w| w.confirm_with_message(&warning).ok())
                 .unwrap_or(false);
@@ -159,25 +155,23 @@ fn App() -> impl IntoView {
 
     view! {
         <header class="topbar">
-            <h1>"Thi Đua"</h1>
+            <h1>{t!(i18n, app.title)}</h1>
             <div class="who">
                 {move || user.get().map(|u| view! {
-                    <span class="user" data-testid="user">{format!("{} · {}", u.display_name, u.role.label_vi())}</span>
-                    <button class="lang" on:click=sign_out data-testid="sign-out">{t("Đăng xuất", "Sign out")}</button>
+                    <span class="user" data-testid="user">{format!("{} · {}", u.display_name, u.role.label(lang.get()))}</span>
+                    <button class="lang" on:click=sign_out data-testid="sign-out">{t!(i18n, app.sign_out)}</button>
                 })}
-                <button class="lang" on:click=move |_| lang.update(|l| *l = if *l == Lang::Vi { Lang::En } else { Lang::Vi })>
-                    {move || if lang.get() == Lang::Vi { "English" } else { "Tiếng Việt" }}
-                </button>
+                <button class="lang" data-testid="switch-language" on:click=move |_| crate::i18n::toggle(i18n)>{t!(i18n, app.switch_language)}</button>
             </div>
         </header>
         <components::device_panel::UpdateBanner/>
         {move || match startup.get() {
-            Startup::Opening => view! { <p class="notice">"Đang mở dữ liệu trên máy…"</p> }.into_any(),
+            Startup::Opening => view! { <p class="notice">{t!(i18n, app.opening)}</p> }.into_any(),
             Startup::SignIn => view! { <components::login::Login relogin=false on_done=Callback::new(|_| reload())/> }.into_any(),
-            Startup::Failed(message) => view! {
+            Startup::Failed(error) => view! {
                 <p class="notice error" role="alert">
-                    {message}
-                    " Nếu đang dùng chế độ ẩn danh, hãy mở trình duyệt bình thường."
+                    {move || error.message(lang.get())}
+                    {t!(i18n, app.private_window_hint)}
                 </p>
             }.into_any(),
             Startup::Ready => view! {

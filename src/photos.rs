@@ -27,12 +27,11 @@ pub const CHUNK_BYTES: u64 = 32 * 1024;
 const CHUNK_TIMEOUT_MS: i32 = 60_000;
 
 /// What the officer is told when a photo cannot be kept.
-pub fn photo_error_vi(error: &PhotoError) -> &'static str {
+pub fn photo_error(error: &PhotoError, lang: thidua_domain::Lang) -> &'static str {
+    let locale = crate::i18n::Locale::from(lang);
     match error {
-        PhotoError::NotAnImage => "Tệp đã chọn không phải là ảnh. Hãy chụp lại hoặc chọn một tệp ảnh.",
-        PhotoError::Unsupported => {
-            "Trình duyệt trên máy này không xử lý được ảnh. Hãy cập nhật trình duyệt (Chrome) rồi thử lại."
-        }
+        PhotoError::NotAnImage => crate::i18n::td_string!(locale, photos.not_an_image),
+        PhotoError::Unsupported => crate::i18n::td_string!(locale, photos.unsupported),
     }
 }
 
@@ -44,13 +43,14 @@ pub async fn keep_photo(
     file: &web_sys::Blob,
     unit: &str,
     record_id: &str,
+    lang: thidua_domain::Lang,
 ) -> Result<PhotoEntry, String> {
     let (jpeg, _, _) = compress_photo(file)
         .await
-        .map_err(|e| photo_error_vi(&e).to_string())?;
+        .map_err(|e| photo_error(&e, lang).to_string())?;
     let sha256 = sha256_hex(&jpeg)
         .await
-        .ok_or_else(|| photo_error_vi(&PhotoError::Unsupported).to_string())?;
+        .ok_or_else(|| photo_error(&PhotoError::Unsupported, lang).to_string())?;
     let entry = PhotoEntry {
         id: device.new_id().to_string(),
         unit: unit.to_string(),
@@ -65,7 +65,7 @@ pub async fn keep_photo(
     store
         .add_photo(&entry, &jpeg)
         .await
-        .map_err(|e| e.message_vi())?;
+        .map_err(|e| e.message(lang))?;
     Ok(entry)
 }
 

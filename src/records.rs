@@ -71,13 +71,9 @@ pub fn outcome_message(
     result: &Result<Option<LocalRecord>>,
     lang: thidua_domain::Lang,
 ) -> std::result::Result<String, String> {
+    let locale = crate::i18n::Locale::from(lang);
     match result {
-        Ok(_) => Ok(crate::i18n::tr(
-            lang,
-            "Đã lưu trên máy; sẽ gửi khi có mạng.",
-            "Saved on this device; it will be sent when online.",
-        )
-        .into()),
-        Err(e) => Err(e.message_vi()),
+        Ok(_) => Ok(crate::i18n::td_string!(locale, records.saved).into()),
+        Err(e) => Err(e.message(lang)),
     }
 }

@@ -20,11 +20,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn label_vi(self) -> &'static str {
+    /// The role's name, in the user's language.
+    pub fn label(self, lang: thidua_domain::Lang) -> &'static str {
+        let locale = crate::i18n::Locale::from(lang);
         match self {
-            Role::CommuneOfficer => "Cán bộ xã",
-            Role::DistrictSupervisor => "Giám sát huyện",
-            Role::ProvinceAdmin => "Quản trị tỉnh",
+            Role::CommuneOfficer => crate::i18n::td_string!(locale, role.commune_officer),
+            Role::DistrictSupervisor => crate::i18n::td_string!(locale, role.district_supervisor),
+            Role::ProvinceAdmin => crate::i18n::td_string!(locale, role.province_admin),
         }
     }
     /// Only commune officers and the province edit records; supervisors read.

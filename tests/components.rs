@@ -8,7 +8,6 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use thidua_app::households::Device;
-use thidua_app::i18n::UiLang;
 use thidua_app::pages::Selection;
 use thidua_app::session::{Role, Session, User};
 use thidua_app::storage::{Store, DB_VERSION};
@@ -16,7 +15,6 @@ use thidua_app::sync::{SyncStatus, SyncTrigger};
 use thidua_app::Services;
 use thidua_domain::org::UnitCode;
 use thidua_domain::protocol::{DataSet, Period, RecordId};
-use thidua_domain::Lang;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -66,7 +64,7 @@ fn mount<V: IntoView + 'static>(screen: impl FnOnce() -> V + 'static) -> web_sys
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().dyn_into().unwrap();
     document.body().unwrap().append_child(&host).unwrap();
     let handle = leptos::mount::mount_to(host.clone(), move || {
-        provide_context(UiLang(RwSignal::new(Lang::Vi)));
+        thidua_app::i18n::provide_i18n();
         provide_context(SyncStatus::new());
         screen()
     });

@@ -2,27 +2,38 @@
 //! officer presses the button (it costs battery and, on 2G, can take a while to fix).
 
 use thidua_domain::poverty::Position;
+use thidua_domain::Lang;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::i18n::{td_string, Locale};
 
 /// How long to wait for a fix before saying so.
 const FIX_TIMEOUT_MS: i32 = 30_000;
 
-/// Why there is no position, in plain Vietnamese.
-pub fn reason_vi(code: u16) -> &'static str {
-    match code {
-        1 => "Ứng dụng chưa được phép dùng vị trí. Hãy cho phép trong cài đặt trình duyệt rồi thử lại.",
-        2 => "Máy chưa xác định được vị trí (chưa bắt được GPS). Hãy ra chỗ thoáng rồi thử lại.",
-        3 => "Chờ GPS quá lâu. Hãy thử lại, tốt nhất ở chỗ thoáng.",
-        _ => "Máy này không lấy được vị trí.",
+/// Why there is no position: the Geolocation API's error code (1 permission denied, 2 unavailable,
+/// 3 timeout), or 0 when the device has no position to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionError(pub u16);
+
+impl PositionError {
+    /// Why there is no position and what to do, in plain words.
+    pub fn message(self, lang: Lang) -> &'static str {
+        let locale = Locale::from(lang);
+        match self.0 {
+            1 => td_string!(locale, error.position_denied),
+            2 => td_string!(locale, error.position_unavailable),
+            3 => td_string!(locale, error.position_timeout),
+            _ => td_string!(locale, error.position_unsupported),
+        }
     }
 }
 
 /// Asks the device for its position (high accuracy: GPS rather than cell towers).
-pub async fn current_position() -> Result<Position, String> {
+pub async fn current_position() -> Result<Position, PositionError> {
     let geolocation = web_sys::window()
         .and_then(|w| w.navigator().geolocation().ok())
-        .ok_or_else(|| reason_vi(0).to_string())?;
+        .ok_or(PositionError(0))?;
     let promise = js_sys::Promise::new(&mut |resolve, reject| {
         let ok = Closure::once_into_js(move |position: JsValue| {
             let _ = resolve.call1(&JsValue::NULL, &position);
@@ -56,7 +67,7 @@ pub async fn current_position() -> Result<Position, String> {
                     accuracy_m,
                     at_ms: js_sys::Date::now(),
                 }),
-                _ => Err(reason_vi(0).to_string()),
+                _ => Err(PositionError(0)),
             }
         }
         Err(error) => {
@@ -64,7 +75,7 @@ pub async fn current_position() -> Result<Position, String> {
                 .ok()
                 .and_then(|v| v.as_f64())
                 .unwrap_or(0.0) as u16;
-            Err(reason_vi(code).to_string())
+            Err(PositionError(code))
         }
     }
 }

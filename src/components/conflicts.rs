@@ -9,55 +9,35 @@ use thidua_domain::poverty::field_label;
 use thidua_domain::protocol::{Conflict, DeviceId, DELETED_FIELD};
 use thidua_domain::Lang;
 
-use crate::i18n::{t, tr, UiLang};
+use crate::i18n::{pick, t, t_string, td_string, ui_lang, use_i18n, Locale};
 
-/// A stored value as a person reads it: numbers grouped the Vietnamese way, yes/no, the area's name.
+/// A stored value as a person reads it: whole numbers exactly, grouped the Vietnamese way (the
+/// officer compares the versions digit by digit), yes/no, the area's name.
 pub fn value_text(field: &str, value: &Value, lang: Lang) -> String {
+    let locale = Locale::from(lang);
     match (field, value) {
-        (DELETED_FIELD, Value::Bool(true)) => {
-            tr(lang, "Xóa hộ này", "Delete this household").into()
-        }
-        (DELETED_FIELD, _) => tr(lang, "Giữ hộ này", "Keep this household").into(),
-        ("area", Value::String(a)) if a == "urban" => tr(lang, "Thành thị", "Urban").into(),
-        ("area", Value::String(a)) if a == "rural" => tr(lang, "Nông thôn", "Rural").into(),
-        (_, Value::Null) => tr(lang, "(để trống)", "(empty)").into(),
-        (_, Value::Bool(true)) => tr(lang, "Có", "Yes").into(),
-        (_, Value::Bool(false)) => tr(lang, "Không", "No").into(),
+        (DELETED_FIELD, Value::Bool(true)) => td_string!(locale, conflicts.delete_household).into(),
+        (DELETED_FIELD, _) => td_string!(locale, conflicts.keep_household).into(),
+        ("area", Value::String(a)) if a == "urban" => td_string!(locale, area.urban).into(),
+        ("area", Value::String(a)) if a == "rural" => td_string!(locale, area.rural).into(),
+        (_, Value::Null) => td_string!(locale, conflicts.empty).into(),
+        (_, Value::Bool(true)) => td_string!(locale, common.yes).into(),
+        (_, Value::Bool(false)) => td_string!(locale, common.no).into(),
         (_, Value::Number(n)) => match n.as_i64() {
-            Some(n) => group_digits(n, lang),
-            None => n.to_string(),
+            Some(n) => thidua_domain::format::integer(n, lang),
+            None => crate::i18n::localize_decimal(n.to_string(), lang),
         },
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
     }
 }
 
-/// 1500000 → "1.500.000" (Vietnamese) or "1,500,000" (English).
-pub fn group_digits(n: i64, lang: Lang) -> String {
-    let sep = match lang {
-        Lang::Vi => '.',
-        Lang::En => ',',
-    };
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        out.insert(0, '-');
-    }
-    out
-}
-
 fn field_name(field: &str, lang: Lang) -> &'static str {
     if field == DELETED_FIELD {
-        return tr(lang, "Xóa hay giữ hộ", "Delete or keep");
+        return td_string!(Locale::from(lang), conflicts.delete_or_keep);
     }
     let (vi, en) = field_label(field);
-    tr(lang, vi, en)
+    pick(lang, vi, en)
 }
 
 /// The conflicts of one record. `chosen` holds the officer's picks (field → value); None as the
@@ -71,14 +51,12 @@ pub fn ConflictPanel(
     editable: bool,
     on_pick: Callback<(String, Option<Value>)>,
 ) -> impl IntoView {
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     view! {
         <section class="conflicts" data-testid="conflicts" role="region"
-            aria-label=move || tr(lang.get(), "Xung đột cần chọn", "Conflicts to settle")>
-            <p class="notice warn">
-                {t("Hai máy đã sửa cùng một ô khi chưa đồng bộ. Máy chủ giữ cả hai giá trị; hãy chọn giá trị đúng cho từng ô rồi bấm «Lưu». Lựa chọn sẽ được gửi tới mọi máy.",
-                   "Two devices changed the same field while apart. The server kept both values; pick the right one for each field, then press Save. Your choice reaches every device.")}
-            </p>
+            aria-label=move || t_string!(i18n, conflicts.region)>
+            <p class="notice warn">{t!(i18n, conflicts.explain)}</p>
             {conflicts.into_iter().map(|conflict| {
                 let field = conflict.field.clone();
                 let shown = conflict.winner().map(|w| w.mutation);
@@ -100,9 +78,9 @@ pub fn ConflictPanel(
                         <div class="version" class:picked=picked data-testid="conflict-version">
                             <strong class="value" data-testid="conflict-value">{move || value_text(&field_for_text, &value, lang.get())}</strong>
                             <small>
-                                {move || if own { tr(lang.get(), "Từ máy này", "From this device").to_string() }
-                                         else { format!("{} {device_short}", tr(lang.get(), "Từ máy khác:", "From another device:")) }}
-                                {move || is_shown.then(|| tr(lang.get(), " · đang hiện", " · shown now"))}
+                                {move || if own { t_string!(i18n, conflicts.from_this_device).to_string() }
+                                         else { t_string!(i18n, conflicts.from_other_device, device = &device_short) }}
+                                {move || is_shown.then(|| t_string!(i18n, conflicts.shown_now))}
                             </small>
                             {editable.then(|| {
                                 let value = version.value.clone();
@@ -110,7 +88,7 @@ pub fn ConflictPanel(
                                 view! {
                                     <button class="big" data-testid="conflict-pick"
                                         on:click=move |_| on_pick.run((field.clone(), Some(value.clone())))>
-                                        {t("Chọn giá trị này", "Use this value")}
+                                        {t!(i18n, conflicts.pick)}
                                     </button>
                                 }
                             })}
@@ -129,12 +107,12 @@ pub fn ConflictPanel(
                             view! {
                                 <button class="link" data-testid="conflict-keep-typed"
                                     on:click=move |_| on_pick.run((field.clone(), None))>
-                                    {t("Dùng giá trị tôi nhập trong ô bên dưới", "Use the value I type in the form below")}
+                                    {t!(i18n, conflicts.keep_typed)}
                                 </button>
                             }
                         })}
                         {move || is_chosen().then(|| view! {
-                            <p class="chosen" role="status">{t("Đã chọn — bấm «Lưu» để chốt.", "Chosen — press Save to settle it.")}</p>
+                            <p class="chosen" role="status">{t!(i18n, conflicts.chosen)}</p>
                         })}
                     </div>
                 }

@@ -12,7 +12,8 @@ use thidua_domain::FieldError;
 
 use crate::components::conflicts::ConflictPanel;
 use crate::components::photo_evidence::PhotoEvidence;
-use crate::i18n::{t, tr, UiLang};
+use crate::components::position_field::PositionField;
+use crate::i18n::{pick, t, t_string, td_string, tu_string, ui_lang, use_i18n, Locale};
 use crate::pages::Selection;
 use crate::photos::PHOTOS;
 use crate::storage::{LocalRecord, SyncState};
@@ -70,11 +71,6 @@ fn draft_key(existing: Option<&LocalRecord>, selection: &Selection) -> String {
     }
 }
 
-/// 21.325612 → "21,32561" (Vietnamese decimal comma), five decimals: about a metre.
-fn coordinate(value: f64, lang: thidua_domain::Lang) -> String {
-    crate::i18n::decimal(value, 5, lang)
-}
-
 /// How long typing must pause before the draft is written.
 const DRAFT_PAUSE_MS: i32 = 600;
 
@@ -90,13 +86,14 @@ pub fn parse_whole(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
     cleaned.parse::<i64>().map(Some)
 }
 
+/// The form's own checks make `FieldError`s like the domain's, with both languages in them.
 fn not_a_number(field: &str) -> FieldError {
     let (vi, en) = field_label(field);
     FieldError::new(
         field,
         "wrong_type",
-        format!("{vi}: phải là một số, ví dụ 1.500.000"),
-        format!("{en}: must be a number, e.g. 1500000"),
+        td_string!(Locale::vi, household_form.not_a_number, field = vi),
+        td_string!(Locale::en, household_form.not_a_number, field = en),
     )
 }
 
@@ -105,8 +102,8 @@ fn required(field: &str) -> FieldError {
     FieldError::new(
         field,
         "required",
-        format!("{vi}: chưa nhập; hãy nhập số"),
-        format!("{en}: is empty; please enter a number"),
+        td_string!(Locale::vi, household_form.required, field = vi),
+        td_string!(Locale::en, household_form.required, field = en),
     )
 }
 
@@ -255,7 +252,8 @@ pub fn HouseholdForm(
     existing: Option<LocalRecord>,
     on_done: Callback<()>,
 ) -> impl IntoView {
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let status = expect_context::<crate::sync::SyncStatus>();
     let form = FormState::from_household(
         existing
@@ -283,19 +281,6 @@ pub fn HouseholdForm(
     ));
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let tried = RwSignal::new(false);
-    let locating = RwSignal::new(false);
-    let position_error = RwSignal::new(None::<String>);
-    let locate = move |_| {
-        locating.set(true);
-        position_error.set(None);
-        leptos::task::spawn_local(async move {
-            match crate::browser::geolocation::current_position().await {
-                Ok(p) => form.position.set(Some(p)),
-                Err(e) => position_error.set(Some(e)),
-            }
-            locating.set(false);
-        });
-    };
     let saving = RwSignal::new(false);
     let save_error = RwSignal::new(None::<String>);
     // what the server said last time, shown until the officer saves a new version
@@ -397,11 +382,7 @@ pub fn HouseholdForm(
     // leaving with unsaved changes asks first
     let leave = move |_| {
         if edits && dirty.get_untracked() {
-            let question = tr(
-                lang.get_untracked(),
-                "Bỏ các thay đổi chưa lưu của hộ này?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
-                "Discard the unsaved changes to this household?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
-            );
+            let question = tu_string!(i18n, household_form.discard_question);
             let confirmed = web_sys::window()
                 .and_then(|w| w.confirm_with_message(question).ok())
                 .unwrap_or(false);
@@ -460,7 +441,7 @@ pub fn HouseholdForm(
         let (vi, en) = field_label(field);
         view! {
             <label class="field">
-                <span>{move || tr(lang.get(), vi, en)}</span>
+                <span>{move || pick(lang.get(), vi, en)}</span>
                 <input type="text" inputmode=if numeric { "numeric" } else { "text" } name=field
                     prop:value=move || signal.get() on:input=move |ev| signal.set(event_target_value(&ev))/>
                 {error_view(field)}
@@ -468,18 +449,36 @@ pub fn HouseholdForm(
         }
     };
 
+    // what the typed income is in words, beside the lines that classify it
+    let income_hint = move || {
+        let lang = lang.get();
+        let money = |vnd: i64| thidua_domain::format::money(vnd, lang);
+        let area = form.area.get();
+        let (poverty_line, upper) = (
+            money(area.lines().poverty_line),
+            money(area.lines().average_upper),
+        );
+        let lines = match area {
+            Area::Rural => t_string!(i18n, household_form.income_lines_rural, poverty_line, upper),
+            Area::Urban => t_string!(i18n, household_form.income_lines_urban, poverty_line, upper),
+        };
+        match parse_whole(&form.income.get()) {
+            Ok(Some(income)) if income >= 0 => {
+                let amount = money(income);
+                format!(
+                    "{} {lines}",
+                    t_string!(i18n, household_form.income_per_month, amount)
+                )
+            }
+            _ => lines,
+        }
+    };
+
     let save = move |_| {
         tried.set(true);
         let (household, errors) = checked.get_untracked();
         let Some(household) = household.filter(|_| errors.is_empty()) else {
-            save_error.set(Some(
-                tr(
-                    lang.get_untracked(),
-                    "Còn ô chưa đúng (tô đỏ bên dưới). Hãy sửa rồi lưu lại.",
-                    "Some fields need a fix (marked below).",
-                )
-                .into(),
-            ));
+            save_error.set(Some(tu_string!(i18n, household_form.fix_fields).into()));
             return;
         };
         saving.set(true);
@@ -541,7 +540,7 @@ pub fn HouseholdForm(
                     services.trigger.fire();
                     on_done.run(());
                 }
-                Err(e) => save_error.set(Some(e.message_vi())),
+                Err(e) => save_error.set(Some(e.message(lang.get_untracked()))),
             }
             saving.set(false);
         });
@@ -550,11 +549,7 @@ pub fn HouseholdForm(
         let Some(local) = existing.get_value() else {
             return;
         };
-        let question = tr(
-            lang.get_untracked(),
-            "Xóa hộ này? Việc xóa sẽ được gửi lên máy chủ.",
-            "Delete this household? The deletion will be sent to the server.",
-        );
+        let question = tu_string!(i18n, household_form.delete_question);
         let confirmed = web_sys::window()
             .and_then(|w| w.confirm_with_message(question).ok())
             .unwrap_or(false);
@@ -575,24 +570,23 @@ pub fn HouseholdForm(
                     services.trigger.fire();
                     on_done.run(());
                 }
-                Err(e) => save_error.set(Some(e.message_vi())),
+                Err(e) => save_error.set(Some(e.message(lang.get_untracked()))),
             }
         });
     };
 
     view! {
         <section class="card form" data-testid="household-form">
-            <h2>{move || if existing.with_value(|e| e.is_some()) { t("Sửa hộ gia đình", "Edit household")() } else { t("Thêm hộ gia đình", "Add household")() }}</h2>
+            <h2>{move || if existing.with_value(|e| e.is_some()) { t_string!(i18n, household_form.title_edit) } else { t_string!(i18n, household_form.title_add) }}</h2>
             {move || restored_at.get().map(|at| view! {
                 <p class="notice" role="status" data-testid="draft-restored">
-                    {format!("{} {}. ", tr(lang.get(), "Đã mở lại bản nháp chưa lưu lúc", "Reopened the unsaved draft from"), crate::components::sync_badge::short_time(at))}
-                    {t("Bấm «Lưu» để lưu, hoặc «Hủy» để bỏ.", "Press Save to keep it, or Cancel to discard it.")}
+                    {move || t_string!(i18n, household_form.draft_restored, time = crate::components::sync_badge::date_time(at, lang.get()))}
+                    {t!(i18n, household_form.draft_choice)}
                 </p>
             })}
             {(!server_errors.with_value(|e| e.is_empty())).then(|| view! {
                 <p class="notice error" role="alert" data-testid="needs-fix-notice">
-                    {t("Máy chủ chưa nhận hộ này vì có ô chưa đúng (ghi bên dưới). Hãy sửa rồi lưu; dữ liệu vẫn giữ trên máy.",
-                       "The server did not accept this household: fix the fields marked below and save; nothing is lost.")}
+                    {t!(i18n, household_form.server_refused)}
                 </p>
             })}
             {(!conflicts.is_empty()).then(|| view! {
@@ -602,11 +596,11 @@ pub fn HouseholdForm(
             {text_input("head_name", form.head_name, false)}
             {text_input("village", form.village, false)}
             <fieldset class="field">
-                <legend>{move || tr(lang.get(), "Khu vực", "Area")}</legend>
+                <legend>{t!(i18n, area.label)}</legend>
                 {[Area::Rural, Area::Urban].into_iter().map(|a| view! {
                     <label class="radio">
                         <input type="radio" name="area" prop:checked=move || form.area.get() == a on:change=move |_| form.area.set(a)/>
-                        {move || if a == Area::Rural { tr(lang.get(), "Nông thôn", "Rural") } else { tr(lang.get(), "Thành thị", "Urban") }}
+                        {move || if a == Area::Rural { t_string!(i18n, area.rural) } else { t_string!(i18n, area.urban) }}
                     </label>
                 }).collect_view()}
             </fieldset>
@@ -615,42 +609,27 @@ pub fn HouseholdForm(
             {text_input("children_under_16", form.children_under_16, true)}
             {text_input("members_16_to_30", form.members_16_to_30, true)}
             {text_input("income_per_person_month", form.income, true)}
+            <p class="hint" data-testid="income-hint">{income_hint}</p>
             {text_input("floor_area_m2", form.floor_area, true)}
             <fieldset class="field position" data-testid="position">
-                <legend>{t("Vị trí của hộ (tùy chọn)", "Where the household is (optional)")}</legend>
-                <p data-testid="position-text">
-                    {move || match form.position.get() {
-                        Some(p) => format!("{}, {} (± {} m)", coordinate(p.lat, lang.get()), coordinate(p.lon, lang.get()), p.accuracy_m.round()),
-                        None => tr(lang.get(), "Chưa lấy vị trí.", "No position yet.").to_string(),
-                    }}
-                </p>
-                {edits.then(|| view! {
-                    <div class="actions">
-                        <button class="big" data-testid="locate" disabled=move || locating.get() on:click=locate>
-                            {move || if locating.get() { t("Đang lấy vị trí…", "Locating…")() } else { t("Lấy vị trí hiện tại", "Use my current position")() }}
-                        </button>
-                        {move || form.position.get().is_some().then(|| view! {
-                            <button class="big" on:click=move |_| form.position.set(None)>{t("Xóa vị trí", "Clear position")}</button>
-                        })}
-                    </div>
-                })}
-                {move || position_error.get().map(|e| view! { <span class="field-error" role="alert">{e}</span> })}
+                <legend>{t!(i18n, household_form.position)}</legend>
+                <PositionField position=form.position editable=edits/>
             </fieldset>
             <fieldset class="field">
-                <legend>{t("Ảnh minh chứng (tùy chọn)", "Evidence photos (optional)")}</legend>
+                <legend>{t!(i18n, household_form.photos)}</legend>
                 <PhotoEvidence unit=photo_unit record_id=record_id.get_value().to_string()
                     photos=form.photos name="household".to_string() editable=edits/>
             </fieldset>
-            <h3>{t("Chỉ số thiếu hụt (đánh dấu nếu hộ thiếu)", "Deprivations (tick where the household lacks it)")}</h3>
+            <h3>{t!(i18n, household_form.deprivations)}</h3>
             {DIMENSIONS.into_iter().map(|dim| view! {
                 <fieldset class="dimension">
-                    <legend>{move || tr(lang.get(), dim.label_vi(), dim.label_en())}</legend>
+                    <legend>{move || pick(lang.get(), dim.label_vi(), dim.label_en())}</legend>
                     {Deprivation::ALL.into_iter().filter(|d| d.dimension() == dim).map(|d| view! {
                         <label class="check">
                             <input type="checkbox" name=d.field()
                                 prop:checked=move || form.deprivations.with(|ds| ds.contains(&d))
                                 on:change=move |_| form.deprivations.update(|ds| if let Some(i) = ds.iter().position(|x| *x == d) { ds.remove(i); } else { ds.push(d); })/>
-                            {move || tr(lang.get(), d.label_vi(), d.label_en())}
+                            {move || pick(lang.get(), d.label_vi(), d.label_en())}
                         </label>
                         {error_view(d.field())}
                     }).collect_view()}
@@ -663,21 +642,21 @@ pub fn HouseholdForm(
                         (Some(h), _) => {
                             let c = h.classification();
                             view! {
-                                <span class=crate::pages::households::class_badge(c)>{tr(lang.get(), c.label_vi(), c.label_en())}</span>
-                                <small>{format!("{} {}", h.deprivation_count(), tr(lang.get(), "chỉ số thiếu hụt", "deprivations"))}</small>
+                                <span class=crate::pages::households::class_badge(c)>{pick(lang.get(), c.label_vi(), c.label_en())}</span>
+                                <small>{t_string!(i18n, household_form.deprivation_count, n = h.deprivation_count())}</small>
                             }.into_any()
                         }
-                        (None, _) => view! { <small>{t("Nhập số nhân khẩu và thu nhập để xem phân loại", "Enter members and income to see the classification")}</small> }.into_any(),
+                        (None, _) => view! { <small>{t!(i18n, household_form.classify_hint)}</small> }.into_any(),
                     }}
                 </div>
                 <div class="actions">
                 {edits.then(|| view! {
-                    <button class="primary big" on:click=save disabled=move || saving.get() data-testid="save">{t("Lưu", "Save")}</button>
+                    <button class="primary big" on:click=save disabled=move || saving.get() data-testid="save">{t!(i18n, common.save)}</button>
                 })}
-                {(!edits).then(|| view! { <span class="notice" data-testid="read-only">{t("Chỉ xem: giám sát huyện không sửa dữ liệu của xã.", "Read only: district supervisors do not edit commune data.")}</span> })}
-                <button class="big" on:click=leave data-testid="cancel">{if edits { t("Hủy", "Cancel") } else { t("Quay lại", "Back") }}</button>
+                {(!edits).then(|| view! { <span class="notice" data-testid="read-only">{t!(i18n, household_form.read_only)}</span> })}
+                <button class="big" on:click=leave data-testid="cancel">{move || if edits { t_string!(i18n, common.cancel) } else { t_string!(i18n, common.back) }}</button>
                 {(edits && existing.with_value(|e| e.is_some())).then(|| view! {
-                    <button class="danger" on:click=delete data-testid="delete">{t("Xóa hộ", "Delete")}</button>
+                    <button class="danger" on:click=delete data-testid="delete">{t!(i18n, household_form.delete)}</button>
                 })}
                 </div>
             </div>

@@ -5,9 +5,21 @@
 use leptos::prelude::*;
 
 use crate::api::ApiError;
-use crate::i18n::t;
+use crate::i18n::{t, t_string, ui_lang, use_i18n, Locale};
 use crate::session;
 use crate::sync::SyncStatus;
+
+/// Why the sign-in failed, and what to do.
+fn failure_text(error: &ApiError, lang: thidua_domain::Lang) -> String {
+    let locale = Locale::from(lang);
+    match error {
+        ApiError::Server { code, .. } if code == "invalid_credentials" => {
+            crate::i18n::td_string!(locale, login.wrong_credentials).into()
+        }
+        ApiError::Unreachable => crate::i18n::td_string!(locale, login.needs_network).into(),
+        other => other.message(lang),
+    }
+}
 
 #[component]
 pub fn Login(relogin: bool, on_done: Callback<()>) -> impl IntoView {
@@ -19,7 +31,9 @@ pub fn Login(relogin: bool, on_done: Callback<()>) -> impl IntoView {
             .unwrap_or_default(),
     );
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ApiError>);
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let busy = RwSignal::new(false);
     let status = use_context::<SyncStatus>();
 
@@ -48,16 +62,7 @@ pub fn Login(relogin: bool, on_done: Callback<()>) -> impl IntoView {
                         crate::reload();
                     }
                 }
-                Err(e) => {
-                    let message = match &e {
-                        ApiError::Server { code, .. } if code == "invalid_credentials" => {
-                            "Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra và thử lại.".to_string()
-                        }
-                        ApiError::Unreachable => "Không kết nối được máy chủ. Cần có mạng để đăng nhập; dữ liệu đã lưu trên máy không mất.".to_string(),
-                        other => other.message_vi(),
-                    };
-                    error.set(Some(message));
-                }
+                Err(e) => error.set(Some(e)),
             }
             busy.set(false);
         });
@@ -65,26 +70,25 @@ pub fn Login(relogin: bool, on_done: Callback<()>) -> impl IntoView {
 
     view! {
         <section class="card login" data-testid="login">
-            <h2>{if relogin { t("Đăng nhập lại để đồng bộ", "Sign in again to sync") } else { t("Đăng nhập", "Sign in") }}</h2>
+            <h2>{move || if relogin { t_string!(i18n, login.title_again) } else { t_string!(i18n, login.title) }}</h2>
             {relogin.then(|| view! {
-                <p class="notice">{t("Phiên đăng nhập đã hết hạn. Các thay đổi vẫn nằm trên máy và sẽ được gửi sau khi đăng nhập.",
-                    "Your session has expired. Your changes are kept on this device and will be sent after you sign in.")}</p>
+                <p class="notice">{t!(i18n, login.session_expired)}</p>
             })}
             <form on:submit=submit>
                 <label class="field">
-                    <span>{t("Tên đăng nhập", "Username")}</span>
+                    <span>{t!(i18n, login.username)}</span>
                     <input type="text" name="username" autocomplete="username" autocapitalize="none"
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
                 </label>
                 <label class="field">
-                    <span>{t("Mật khẩu", "Password")}</span>
+                    <span>{t!(i18n, login.password)}</span>
                     <input type="password" name="password" autocomplete="current-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                 </label>
-                {move || error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="login-error">{e}</p> })}
+                {move || error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="login-error">{failure_text(&e, lang.get())}</p> })}
                 <div class="actions">
-                    <button class="primary big" type="submit" disabled=move || busy.get() data-testid="sign-in">{t("Đăng nhập", "Sign in")}</button>
-                    {relogin.then(|| view! { <button class="big" type="button" on:click=move |_| on_done.run(())>{t("Để sau", "Later")}</button> })}
+                    <button class="primary big" type="submit" disabled=move || busy.get() data-testid="sign-in">{t!(i18n, login.submit)}</button>
+                    {relogin.then(|| view! { <button class="big" type="button" on:click=move |_| on_done.run(())>{t!(i18n, login.later)}</button> })}
                 </div>
             </form>
         </section>

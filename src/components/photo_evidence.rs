@@ -5,19 +5,10 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::i18n::t;
+use crate::i18n::{t, t_string, ui_lang, use_i18n};
 use crate::photos::{keep_photo, photo_url, MAX_PHOTOS};
 use crate::storage::photos::PhotoEntry;
 
-/// Where one photo stands, as the officer reads it.
-fn status_vi(entry: Option<&PhotoEntry>) -> String {
-    match entry {
-        None => "Ảnh trên máy chủ".into(),
-        Some(p) if p.complete => "Đã gửi".into(),
-        Some(p) if p.received == 0 => "Chờ gửi (khi có mạng)".into(),
-        Some(p) => format!("Đang gửi {:.0}%", p.progress() * 100.0),
-    }
-}
 
 #[component]
 pub fn PhotoEvidence(
@@ -32,6 +23,8 @@ pub fn PhotoEvidence(
     #[prop(default = true)] editable: bool,
 ) -> impl IntoView {
     let status = expect_context::<crate::sync::SyncStatus>();
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let unit = StoredValue::new(unit);
@@ -72,9 +65,7 @@ pub fn PhotoEvidence(
             let services = crate::services();
             for file in chosen {
                 if photos.with_untracked(|p| p.len()) >= MAX_PHOTOS {
-                    error.set(Some(format!(
-                        "Mỗi mục chỉ giữ tối đa {MAX_PHOTOS} ảnh. Hãy bỏ bớt ảnh cũ nếu cần thêm."
-                    )));
+                    error.set(Some(t_string!(i18n, photos.too_many, max = MAX_PHOTOS).to_string()));
                     break;
                 }
                 match keep_photo(
@@ -83,6 +74,7 @@ pub fn PhotoEvidence(
                     &file,
                     &unit.get_value(),
                     &record_id.get_value(),
+                    lang.get_untracked(),
                 )
                 .await
                 {
@@ -122,7 +114,7 @@ pub fn PhotoEvidence(
                     on:change=on_files disabled=move || busy.get()/>
                 <label class="button photo-take" for=input_id.clone()
                     class:disabled=move || busy.get()>
-                    {move || if busy.get() { t("Đang xử lý ảnh…", "Preparing the photo…")() } else { t("Chụp ảnh minh chứng", "Take an evidence photo")() }}
+                    {move || if busy.get() { t_string!(i18n, photos.preparing) } else { t_string!(i18n, photos.take) }}
                 </label>
             </Show>
             {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
@@ -137,6 +129,7 @@ fn PhotoThumb(
     editable: bool,
     on_remove: Callback<String>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let url = RwSignal::new(None::<String>);
     {
         let id = id.clone();
@@ -153,7 +146,16 @@ fn PhotoThumb(
     });
     let state = {
         let id = id.clone();
-        move || entries.with(|e| status_vi(e.iter().find(|p| p.id == id)))
+        move || {
+            entries.with(|e| match e.iter().find(|p| p.id == id) {
+                None => t_string!(i18n, photos.on_server).to_string(),
+                Some(p) if p.complete => t_string!(i18n, photos.sent).to_string(),
+                Some(p) if p.received == 0 => t_string!(i18n, photos.waiting).to_string(),
+                Some(p) => {
+                    t_string!(i18n, photos.sending, percent = (p.progress() * 100.0).round()).to_string()
+                }
+            })
+        }
     };
     let done = {
         let id = id.clone();
@@ -163,15 +165,15 @@ fn PhotoThumb(
     view! {
         <li class="thumb" data-photo=id.clone()>
             {move || match url.get() {
-                Some(u) => view! { <img src=u alt="Ảnh minh chứng"/> }.into_any(),
-                None => view! { <span class="thumb-missing">{t("Chưa xem được ảnh (chưa có mạng)", "Photo not available offline")}</span> }.into_any(),
+                Some(u) => view! { <img src=u alt=move || t_string!(i18n, photos.alt)/> }.into_any(),
+                None => view! { <span class="thumb-missing">{t!(i18n, photos.unavailable)}</span> }.into_any(),
             }}
             <span class="thumb-state" class:done=done data-testid="photo-state">{state}</span>
             <Show when=move || editable>
                 <button type="button" class="secondary" on:click={
                     let id = remove_id.clone();
                     move |_| on_remove.run(id.clone())
-                }>{t("Bỏ ảnh", "Remove")}</button>
+                }>{t!(i18n, photos.remove)}</button>
             </Show>
         </li>
     }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{get_json, post_json, ApiError};
-use crate::i18n::t;
+use crate::i18n::{t, t_string, ui_lang, use_i18n};
 use crate::pages::Selection;
 use crate::session::Role;
 use crate::sync::SyncStatus;
@@ -64,7 +64,9 @@ pub fn SubmissionPanel(
     let status = expect_context::<SyncStatus>();
     let current = RwSignal::new(None::<Submission>);
     let loaded = RwSignal::new(false);
-    let message = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<ApiError>);
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let reason = RwSignal::new(String::new());
     let selection = StoredValue::new(selection);
 
@@ -75,7 +77,7 @@ pub fn SubmissionPanel(
                     current.set(found);
                     loaded.set(true);
                 }
-                Err(e) => message.set(Some(e.message_vi())),
+                Err(e) => message.set(Some(e)),
             }
         })
     };
@@ -97,7 +99,7 @@ pub fn SubmissionPanel(
                 .await
             {
                 Ok(s) => current.set(Some(s)),
-                Err(e) => message.set(Some(e.message_vi())),
+                Err(e) => message.set(Some(e)),
             }
         });
     };
@@ -116,41 +118,28 @@ pub fn SubmissionPanel(
                     current.set(Some(s));
                     reason.set(String::new());
                 }
-                Err(e) => message.set(Some(e.message_vi())),
+                Err(e) => message.set(Some(e)),
             }
         });
     };
 
     // what the count counts: households for the review, records for an assessment
-    let counted = move || {
-        if data_set == "household" {
-            t("hộ", "households")()
-        } else {
-            t("bản ghi", "records")()
-        }
-    };
+    let households = data_set == "household";
     let state_text = move || match current.get() {
-        None => t("Chưa gửi huyện duyệt", "Not yet sent for approval")().to_string(),
-        Some(s) => match s.state.as_str() {
-            "submitted" => format!(
-                "{} ({} {})",
-                t("Đã gửi, chờ huyện duyệt", "Sent, waiting for the district")(),
-                s.record_count,
-                counted()
-            ),
-            "accepted" => format!(
-                "{} ({} {})",
-                t("Huyện đã duyệt", "Approved by the district")(),
-                s.record_count,
-                counted()
-            ),
-            "returned" => format!(
-                "{}: {}",
-                t("Huyện trả lại để sửa", "Returned by the district for a fix")(),
-                s.note.unwrap_or_default()
-            ),
-            other => other.to_string(),
-        },
+        None => t_string!(i18n, submission.not_sent).to_string(),
+        Some(s) => {
+            let n = s.record_count;
+            match s.state.as_str() {
+                "submitted" if households => t_string!(i18n, submission.submitted_households, n),
+                "submitted" => t_string!(i18n, submission.submitted_records, n),
+                "accepted" if households => t_string!(i18n, submission.accepted_households, n),
+                "accepted" => t_string!(i18n, submission.accepted_records, n),
+                "returned" => {
+                    t_string!(i18n, submission.returned, note = s.note.unwrap_or_default())
+                }
+                other => other.to_string(),
+            }
+        }
     };
     let state_is =
         move |state: &str| current.with(|c| c.as_ref().is_some_and(|s| s.state == state));
@@ -161,23 +150,23 @@ pub fn SubmissionPanel(
             <p data-testid="submission-state">{state_text}</p>
             {move || (loaded.get() && role == Role::CommuneOfficer && can_submit()).then(|| view! {
                 <button class="primary" on:click=submit disabled=move || { status.pending.get() > 0 } data-testid="submit-report">
-                    {t("Gửi huyện duyệt", "Send for approval")}
+                    {t!(i18n, submission.send)}
                 </button>
                 <Show when=move || { status.pending.get() > 0 }>
-                    <small>{t("Hãy đồng bộ hết thay đổi trước khi gửi duyệt.", "Sync every change before sending.")}</small>
+                    <small>{t!(i18n, submission.sync_first)}</small>
                 </Show>
             })}
             {move || (role != Role::CommuneOfficer && state_is("submitted")).then(|| view! {
                 <label class="field">
-                    <span>{t("Ghi chú / lý do trả lại", "Note / reason for returning")}</span>
+                    <span>{t!(i18n, submission.note)}</span>
                     <input type="text" name="decision_note" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
                 </label>
                 <div class="actions">
-                    <button class="primary" on:click=move |_| decide("accept") data-testid="accept">{t("Duyệt", "Approve")}</button>
-                    <button class="danger" on:click=move |_| decide("return") data-testid="return">{t("Trả lại", "Return")}</button>
+                    <button class="primary" on:click=move |_| decide("accept") data-testid="accept">{t!(i18n, submission.approve)}</button>
+                    <button class="danger" on:click=move |_| decide("return") data-testid="return">{t!(i18n, submission.send_back)}</button>
                 </div>
             })}
-            {move || message.get().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
+            {move || message.get().map(|e| view! { <p class="notice error" role="alert">{e.message(lang.get())}</p> })}
         </div>
     }
 }

@@ -3,60 +3,55 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::t;
+use crate::i18n::{t, t_string, ui_lang, use_i18n};
 use crate::sync::SyncStatus;
 
-/// "14:05, 27/11" for a Unix ms time, in the device's time zone.
-pub fn short_time(ms: f64) -> String {
-    let d = js_sys::Date::new(&ms.into());
-    format!(
-        "{:02}:{:02}, {:02}/{:02}",
-        d.get_hours(),
-        d.get_minutes(),
-        d.get_date(),
-        d.get_month() + 1
-    )
+/// "27/11/2026 14:05" (Vietnamese) or "27 Nov 2026 14:05" for a Unix ms time, in Vietnam's time.
+pub fn date_time(ms: f64, lang: thidua_domain::Lang) -> String {
+    thidua_domain::format::date_time(ms as i64, lang)
 }
 
 #[component]
 pub fn SyncBadge(on_relogin: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let status = expect_context::<SyncStatus>();
     let sync_now = move |_| crate::services().trigger.fire();
     view! {
         <section class="sync" aria-live="polite" data-testid="sync-badge">
             <span class=move || if status.online.get() { "dot online" } else { "dot offline" }></span>
             <span data-testid="online">
-                {move || if status.online.get() { t("Có mạng", "Online")() } else { t("Mất mạng", "Offline")() }}
+                {move || if status.online.get() { t_string!(i18n, sync_badge.online) } else { t_string!(i18n, sync_badge.offline) }}
             </span>
             <span class="pending" data-testid="pending">
                 {move || match status.pending.get() {
-                    0 => t("Đã gửi hết", "All sent")().to_string(),
-                    n => format!("{n} {}", t("thay đổi chờ gửi", "changes waiting")()),
+                    0 => t_string!(i18n, sync_badge.all_sent).to_string(),
+                    n => t_string!(i18n, sync_badge.pending, n),
                 }}
             </span>
             <Show when=move || { status.needs_fix.get() > 0 }>
                 <span class="needs-fix" data-testid="needs-fix">
-                    {move || format!("{} {}", status.needs_fix.get(), t("cần sửa", "need a fix")())}
+                    {move || t_string!(i18n, sync_badge.needs_fix, n = status.needs_fix.get())}
                 </span>
             </Show>
             <span class="last-sync" data-testid="last-sync">
                 {move || match status.last_sync.get() {
-                    Some(ms) => format!("{} {}", t("Đồng bộ lúc", "Synced at")(), short_time(ms)),
-                    None => t("Chưa đồng bộ lần nào", "Never synced")().to_string(),
+                    Some(ms) => t_string!(i18n, sync_badge.synced_at, time = date_time(ms, lang.get())),
+                    None => t_string!(i18n, sync_badge.never_synced).to_string(),
                 }}
             </span>
             <button class="primary" on:click=sync_now disabled=move || status.syncing.get() data-testid="sync-now">
-                {t("Đồng bộ ngay", "Sync now")}
+                {t!(i18n, sync_badge.sync_now)}
             </button>
             <Show when=move || status.needs_login.get()>
                 <button class="warn" on:click=move |_| on_relogin.run(()) data-testid="relogin">
-                    {t("Cần đăng nhập lại để gửi", "Sign in again to send")}
+                    {t!(i18n, sync_badge.sign_in_again)}
                 </button>
             </Show>
             <Show when=move || status.syncing.get()>
                 <progress max="1" prop:value=move || status.progress.get()></progress>
             </Show>
-            {move || status.error.get().map(|e| view! { <p class="sync-error" role="status">{e}</p> })}
+            {move || status.error.get().map(|e| view! { <p class="sync-error" role="status">{e.message(lang.get())}</p> })}
         </section>
     }
 }

@@ -13,16 +13,17 @@ use thidua_domain::Lang;
 
 use super::Selection;
 use crate::components::photo_evidence::PhotoEvidence;
-use crate::i18n::{t, tr, UiLang};
+use crate::i18n::{pick, t, t_string, td_string, tu_string, ui_lang, use_i18n, Locale};
 use crate::storage::LocalRecord;
 use crate::sync::SyncStatus;
 
 fn status_text(status: Status, lang: Lang) -> &'static str {
+    let locale = Locale::from(lang);
     match status {
-        Status::Met => tr(lang, "Đạt", "Met"),
-        Status::NotMet => tr(lang, "Chưa đạt", "Not met"),
-        Status::NotAssessed => tr(lang, "Chưa đánh giá", "Not assessed"),
-        Status::NotConfigured => tr(lang, "Chưa cấu hình", "Not configured"),
+        Status::Met => td_string!(locale, assessment.status.met),
+        Status::NotMet => td_string!(locale, assessment.status.not_met),
+        Status::NotAssessed => td_string!(locale, assessment.status.not_assessed),
+        Status::NotConfigured => td_string!(locale, assessment.status.not_configured),
     }
 }
 
@@ -60,18 +61,16 @@ fn input_text(value: Option<&Value>, lang: Lang) -> String {
 
 #[component]
 pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoView {
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let status = expect_context::<SyncStatus>();
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let year: u16 = selection.period.as_str()[..4].parse().unwrap_or(0);
     let Some(set) = criteria_for(year) else {
         return view! {
             <section class="card" data-testid="ntm-assessment">
-                <p class="notice warn" role="status">
-                    {t("Bộ tiêu chí nông thôn mới cho năm này chưa có trên máy. Hãy chọn năm 2021–2025, hoặc chờ tỉnh ban hành bộ tiêu chí mới.",
-                       "The NTM criteria for this year are not on this device. Choose 2021–2025, or wait for the province's new set.")}
-                </p>
-                <button class="big" on:click=move |_| on_back.run(())>{t("Quay lại", "Back")}</button>
+                <p class="notice warn" role="status">{t!(i18n, assessment.no_criteria)}</p>
+                <button class="big" on:click=move |_| on_back.run(())>{t!(i18n, common.back)}</button>
             </section>
         }
         .into_any();
@@ -112,11 +111,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         let key = draft_key.clone();
         move |_| {
             if edits && dirty.get_untracked() {
-                let question = tr(
-                    lang.get_untracked(),
-                    "Bỏ các thay đổi chưa lưu của bản tự đánh giá?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
-                    "Discard the unsaved changes to the self-assessment?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
-                );
+                let question = tu_string!(i18n, drafts.discard_assessment);
                 if !crate::drafts::confirm_discard(question) {
                     return;
                 }
@@ -139,7 +134,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                     }
                     seen.set(found);
                 }
-                Err(e) => message.set(Some(Err(e.message_vi()))),
+                Err(e) => message.set(Some(Err(e.message(lang.get_untracked())))),
             }
         });
     };
@@ -177,12 +172,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
     let sel = selection.clone();
     let save = move |_| {
         if !errors.with(|e| e.is_empty()) {
-            message.set(Some(Err(tr(
-                lang.get_untracked(),
-                "Còn ô chưa đúng (ghi đỏ bên dưới). Hãy sửa rồi lưu.",
-                "Some values need a fix (in red below).",
-            )
-            .into())));
+            message.set(Some(Err(tu_string!(i18n, assessment.fix_values).into())));
             return;
         }
         let sel = sel.clone();
@@ -243,9 +233,9 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                             let v = event_target_value(&ev);
                             set_field(key.clone(), match v.as_str() { "true" => Value::Bool(true), "false" => Value::Bool(false), _ => Value::Null });
                         }>
-                        <option value="">{t("— chưa đánh giá —", "— not assessed —")}</option>
-                        <option value="true">{t("Có / Đạt", "Yes")}</option>
-                        <option value="false">{t("Không / Chưa", "No")}</option>
+                        <option value="">{t!(i18n, assessment.choose)}</option>
+                        <option value="true">{t!(i18n, assessment.yes)}</option>
+                        <option value="false">{t!(i18n, assessment.no)}</option>
                     </select>
                 }.into_any()
             }
@@ -270,7 +260,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                                 None => bad.set(true),
                             }
                         }/>
-                    {move || bad.get().then(|| view! { <span class="field-error" role="alert">{t("Phải là một số, ví dụ 12,5", "Must be a number, e.g. 12.5")}</span> })}
+                    {move || bad.get().then(|| view! { <span class="field-error" role="alert">{t!(i18n, assessment.not_a_number)}</span> })}
                 }.into_any()
             }
             ValueKind::Text => {
@@ -290,21 +280,21 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
             <div class="indicator" data-testid=format!("ntm-indicator-{code}")>
                 <div class="indicator-head">
                     <span class="code">{code.clone()}</span>
-                    <span class="name">{move || if lang.get() == Lang::Vi { indicator.name_vi.clone() } else { indicator.name_en.clone() }}</span>
+                    <span class="name">{move || pick(lang.get(), &indicator.name_vi, &indicator.name_en).clone()}</span>
                     <span class=move || status_class(status_of.get()) data-testid="indicator-status">{move || status_text(status_of.get(), lang.get())}</span>
                 </div>
                 <small class="requirement">
-                    {match requirement {
-                        Some(r) => format!("{} {r} {unit}", tr(Lang::Vi, "Mức đạt:", "Required:")),
-                        None => "Tỉnh chưa đặt mức đạt (chưa cấu hình)".to_string(),
+                    {move || match &requirement {
+                        Some(r) => t_string!(i18n, assessment.requirement, requirement = r, unit = &unit),
+                        None => t_string!(i18n, assessment.not_configured).to_string(),
                     }}
                 </small>
                 <label class="field">
-                    <span>{t("Giá trị", "Value")}</span>
+                    <span>{t!(i18n, assessment.value)}</span>
                     {input}
                 </label>
                 <label class="field">
-                    <span>{t("Minh chứng (văn bản, số liệu, nơi lưu hồ sơ)", "Evidence (documents, figures, where the file is kept)")}</span>
+                    <span>{t!(i18n, assessment.evidence)}</span>
                     <input type="text" name=evidence_key.clone() disabled=!edits
                         prop:value=move || fields.with(|f| input_text(f.get(&evidence_key_for_value), Lang::Vi))
                         on:input=move |ev| set_field(evidence_key.clone(), Value::String(event_target_value(&ev)))/>
@@ -321,17 +311,17 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
     view! {
         <section class="card ntm" data-testid="ntm-assessment">
             <div class="row">
-                <h2>{t("Tự đánh giá tiêu chí nông thôn mới", "NTM self-assessment")}" — "{selection.period.as_str().to_string()}</h2>
-                <button class="big" data-testid="ntm-back" on:click=leave>{t("Về danh sách hộ", "Back to households")}</button>
+                <h2>{t!(i18n, assessment.title)}" — "{selection.period.as_str().to_string()}</h2>
+                <button class="big" data-testid="ntm-back" on:click=leave>{t!(i18n, common.back_to_households)}</button>
             </div>
             {move || restored_at.get().map(|at| view! {
                 <p class="notice" role="status" data-testid="draft-restored">
-                    {format!("{} {}", tr(lang.get(), "Đã mở lại bản nháp chưa lưu lúc", "Reopened the unsaved draft from"), crate::components::sync_badge::short_time(at))}
+                    {move || t_string!(i18n, drafts.restored, time = crate::components::sync_badge::date_time(at, lang.get()))}
                 </p>
             })}
             <p class="summary" data-testid="ntm-summary">
-                {move || evaluation.with(|e| format!("{} {}/{} {}", tr(lang.get(), "Đạt", "Met"), e.met, e.total, tr(lang.get(), "tiêu chí", "criteria")))}
-                {move || evaluation.with(|e| e.meets_standard()).then(|| view! { <strong>{t(" — xã đạt chuẩn nông thôn mới", " — the commune meets the NTM standard")}</strong> })}
+                {move || evaluation.with(|e| t_string!(i18n, assessment.summary, met = e.met, total = e.total))}
+                {move || evaluation.with(|e| e.meets_standard()).then(|| view! { <strong>{t!(i18n, assessment.meets_standard)}</strong> })}
             </p>
             {crate::current_role().map(|role| view! {
                 <crate::components::submission::SubmissionPanel selection=selection.clone() role=role data_set="ntm_assessment"/>
@@ -339,7 +329,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
             {groups.into_iter().map(|group| {
                 let criteria: Vec<_> = set.with_value(|s| s.criteria.iter().filter(|c| c.group == group.id).cloned().collect());
                 view! {
-                    <h3 class="group">{move || if lang.get() == Lang::Vi { group.name_vi.clone() } else { group.name_en.clone() }}</h3>
+                    <h3 class="group">{move || pick(lang.get(), &group.name_vi, &group.name_en).clone()}</h3>
                     {criteria.into_iter().map(|criterion| {
                         let number = criterion.number;
                         let criterion_status = move || evaluation.with(|e| e.criteria.iter().find(|c| c.number == number).map(|c| c.status).unwrap_or(Status::NotAssessed));
@@ -347,7 +337,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                             <details class="criterion" data-testid=format!("criterion-{number}")>
                                 <summary>
                                     <span class="number">{number}". "</span>
-                                    <span class="name">{move || if lang.get() == Lang::Vi { criterion.name_vi.clone() } else { criterion.name_en.clone() }}</span>
+                                    <span class="name">{move || pick(lang.get(), &criterion.name_vi, &criterion.name_en).clone()}</span>
                                     <span class=move || status_class(criterion_status()) data-testid="criterion-status">{move || status_text(criterion_status(), lang.get())}</span>
                                 </summary>
                                 {criterion.indicators.clone().into_iter().map(indicator_row).collect_view()}
@@ -363,7 +353,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
             {edits.then(|| view! {
                 <div class="formbar">
                     <div class="actions">
-                        <button class="primary big" data-testid="ntm-save" on:click=save>{t("Lưu", "Save")}</button>
+                        <button class="primary big" data-testid="ntm-save" on:click=save>{t!(i18n, common.save)}</button>
                     </div>
                 </div>
             })}

@@ -7,7 +7,7 @@ use thidua_domain::protocol::Period;
 use thidua_domain::Day;
 
 use super::Selection;
-use crate::i18n::t;
+use crate::i18n::{t, t_string, use_i18n};
 
 fn current_year() -> u16 {
     js_sys::Date::new_0().get_full_year() as u16
@@ -15,6 +15,7 @@ fn current_year() -> u16 {
 
 #[component]
 pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
+    let i18n = use_i18n();
     // rebuilt when a sync brings a unit list the province uploaded
     let status = use_context::<crate::sync::SyncStatus>();
     let catalog = Memo::new(move |_| {
@@ -67,9 +68,9 @@ pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
 
     view! {
         <section class="card">
-            <h2>{t("Chọn xã và kỳ rà soát", "Choose the commune and review year")}</h2>
+            <h2>{t!(i18n, communes.title)}</h2>
             <label class="field">
-                <span>{t("Năm rà soát", "Review year")}</span>
+                <span>{t!(i18n, communes.year)}</span>
                 <select on:change=move |ev| {
                     if let Ok(y) = event_target_value(&ev).parse() { year.set(y) }
                 } data-testid="year">
@@ -77,14 +78,13 @@ pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
                 </select>
             </label>
             <label class="field">
-                <span>{t("Tìm xã (gõ không dấu cũng được)", "Find a commune (accents optional)")}</span>
-                <input type="search" placeholder="vd. chieng le" prop:value=move || query.get()
+                <span>{t!(i18n, communes.search)}</span>
+                <input type="search" placeholder=move || t_string!(i18n, communes.search_example) prop:value=move || query.get()
                     on:input=move |ev| query.set(event_target_value(&ev)) data-testid="commune-search"/>
             </label>
             <Show when=move || communes().is_empty()>
                 <p class="notice" data-testid="no-communes">
-                    {t("Không có xã nào trong phạm vi của bạn cho năm này (hoặc không khớp với từ tìm).",
-                       "No commune within your area for this year (or none matches the search).")}
+                    {t!(i18n, communes.none)}
                 </p>
             </Show>
             <ul class="choices">

@@ -12,7 +12,7 @@ use thidua_domain::Lang;
 use super::Selection;
 use crate::components::photo_evidence::PhotoEvidence;
 use crate::components::position_field::PositionField;
-use crate::i18n::{t, tr, UiLang};
+use crate::i18n::{pick, t, t_string, tu_string, ui_lang, use_i18n};
 use crate::photos::PHOTOS;
 use crate::session::Role;
 use crate::storage::LocalRecord;
@@ -36,22 +36,17 @@ fn commend_level(role: Option<Role>) -> Option<CommendationLevel> {
 }
 
 fn level_label(level: CommendationLevel, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Vi => level.label_vi(),
-        Lang::En => level.label_en(),
-    }
+    pick(lang, level.label_vi(), level.label_en())
 }
 
 fn kind_label(kind: ExampleKind, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Vi => kind.label_vi(),
-        Lang::En => kind.label_en(),
-    }
+    pick(lang, kind.label_vi(), kind.label_en())
 }
 
 #[component]
 pub fn ExampleRegister(selection: Selection, on_back: Callback<()>) -> impl IntoView {
     let status = expect_context::<SyncStatus>();
+    let i18n = use_i18n();
     let role = crate::current_role();
     let officer = matches!(role, Some(Role::CommuneOfficer) | None);
     let level = commend_level(role);
@@ -102,8 +97,8 @@ pub fn ExampleRegister(selection: Selection, on_back: Callback<()>) -> impl Into
     view! {
         <section class="card examples" data-testid="examples">
             <div class="row">
-                <h2>{t("Điển hình tiên tiến, sáng kiến, mô hình mới", "Advanced examples, initiatives, new models")}" — "{selection.period.as_str().to_string()}</h2>
-                <button class="big" data-testid="examples-back" on:click=move |_| on_back.run(())>{t("Về danh sách hộ", "Back to households")}</button>
+                <h2>{t!(i18n, examples.title)}" — "{selection.period.as_str().to_string()}</h2>
+                <button class="big" data-testid="examples-back" on:click=move |_| on_back.run(())>{t!(i18n, common.back_to_households)}</button>
             </div>
             {move || match editing.get() {
                 Some(existing) => view! {
@@ -113,11 +108,11 @@ pub fn ExampleRegister(selection: Selection, on_back: Callback<()>) -> impl Into
                 None => view! {
                     {officer.then(|| view! {
                         <button class="primary big" data-testid="example-add" on:click=move |_| editing.set(Some(None))>
-                            {t("+ Thêm điển hình", "+ Add an example")}
+                            {t!(i18n, examples.add)}
                         </button>
                     })}
                     <Show when=move || entries.with(|e| e.is_empty())>
-                        <p class="hint">{t("Chưa có điển hình nào cho năm này.", "No examples for this year yet.")}</p>
+                        <p class="hint">{t!(i18n, examples.none)}</p>
                     </Show>
                     <ul class="example-list">
                         <For each=move || entries.get() key=|e| (e.local.record.id.to_string(), e.local.record.revision, e.commendations.len(), e.local.sync) let:entry>
@@ -140,7 +135,8 @@ fn ExampleCard(
     on_edit: Callback<LocalRecord>,
     on_changed: Callback<()>,
 ) -> impl IntoView {
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let status = expect_context::<SyncStatus>();
     let local = entry.local.clone();
     let id = local.record.id;
@@ -200,16 +196,16 @@ fn ExampleCard(
                 Some(e) => view! {
                     <p class="badge average">{move || kind_label(e.kind, lang.get())}</p>
                     <h3 data-testid="example-title">{e.title.clone()}</h3>
-                    <p><strong>{t("Đơn vị/cá nhân: ", "Unit/person: ")}</strong>{e.holder.clone()}</p>
-                    <p><strong>{t("Lĩnh vực: ", "Field: ")}</strong>{e.field.clone()}</p>
+                    <p><strong>{t!(i18n, examples.holder_is)}</strong>{e.holder.clone()}</p>
+                    <p><strong>{t!(i18n, examples.field_is)}</strong>{e.field.clone()}</p>
                     <p class="description">{e.description.clone()}</p>
                     {e.position.map(|p| view! {
-                        <p data-testid="example-position"><strong>{t("Vị trí: ", "Position: ")}</strong>
+                        <p data-testid="example-position"><strong>{t!(i18n, examples.position_is)}</strong>
                             {move || format!("{}, {} (± {} m)", crate::i18n::decimal(p.lat, 5, lang.get()), crate::i18n::decimal(p.lon, 5, lang.get()), p.accuracy_m.round())}
                         </p>
                     })}
                 }.into_any(),
-                None => view! { <p class="notice warn">{t("Bản ghi chưa đầy đủ; hãy mở để sửa.", "Incomplete record; open it to fix.")}</p> }.into_any(),
+                None => view! { <p class="notice warn">{t!(i18n, examples.incomplete)}</p> }.into_any(),
             }}
             <PhotoEvidence unit=local.record.org_unit.to_string() record_id=id.to_string() photos=photos
                 name=format!("example-{id}") editable=false/>
@@ -222,21 +218,21 @@ fn ExampleCard(
                 }).collect_view()}
             </ul>
             {officer.then(|| view! {
-                <button class="big" data-testid="example-edit" on:click=move |_| on_edit.run(edit_local.clone())>{t("Sửa", "Edit")}</button>
+                <button class="big" data-testid="example-edit" on:click=move |_| on_edit.run(edit_local.clone())>{t!(i18n, examples.edit)}</button>
             })}
             {level.map(|level| view! {
                 <div class="commend">
                     <label class="field">
-                        <span>{move || format!("{} ({})", tr(lang.get(), "Lời khen", "Commendation note"), level_label(level, lang.get()))}</span>
+                        <span>{move || t_string!(i18n, examples.note, level = level_label(level, lang.get()))}</span>
                         <input type="text" data-testid="commend-note" prop:value=move || note.get()
                             on:input=move |ev| note.set(event_target_value(&ev))/>
                     </label>
                     <div class="actions">
                         <button class="primary big" data-testid="commend" on:click=move |_| commend(false)>
-                            {move || if mine.with_value(|m| m.is_some()) { t("Cập nhật lời khen", "Update the commendation")() } else { t("Khen thưởng", "Commend")() }}
+                            {move || if mine.with_value(|m| m.is_some()) { t_string!(i18n, examples.update_commendation) } else { t_string!(i18n, examples.commend) }}
                         </button>
                         {mine.with_value(|m| m.is_some()).then(|| view! {
-                            <button class="big" data-testid="commend-withdraw" on:click=move |_| commend(true)>{t("Rút lời khen", "Withdraw")}</button>
+                            <button class="big" data-testid="commend-withdraw" on:click=move |_| commend(true)>{t!(i18n, examples.withdraw)}</button>
                         })}
                     </div>
                 </div>
@@ -268,7 +264,8 @@ fn ExampleForm(
     existing: Option<LocalRecord>,
     on_done: Callback<()>,
 ) -> impl IntoView {
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let status = expect_context::<SyncStatus>();
     let text = |key: &str| {
         existing
@@ -367,14 +364,7 @@ fn ExampleForm(
         let fields = to_fields();
         if let Err(found) = AdvancedExample::parse_valid(&fields) {
             errors.set(found);
-            message.set(Some(
-                tr(
-                    lang.get_untracked(),
-                    "Còn ô chưa đúng (ghi đỏ bên dưới). Hãy sửa rồi lưu.",
-                    "Some fields need a fix (in red below).",
-                )
-                .into(),
-            ));
+            message.set(Some(tu_string!(i18n, examples.fix_fields).into()));
             return;
         }
         errors.set(Vec::new());
@@ -397,18 +387,14 @@ fn ExampleForm(
                     crate::drafts::discard(key);
                     on_done.run(());
                 }
-                Err(e) => message.set(Some(e.message_vi())),
+                Err(e) => message.set(Some(e.message(lang.get_untracked()))),
             }
         });
     };
     let key_for_leave = draft_key.clone();
     let leave = move |_| {
         if dirty.get_untracked() {
-            let question = tr(
-                lang.get_untracked(),
-                "Bỏ các thay đổi chưa lưu của điển hình này?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
-                "Discard the unsaved changes to this example?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
-            );
+            let question = tu_string!(i18n, drafts.discard_example);
             if !crate::drafts::confirm_discard(question) {
                 return;
             }
@@ -426,12 +412,10 @@ fn ExampleForm(
             })
         }
     };
-    let text_field = move |name: &'static str,
-                           label: (&'static str, &'static str),
-                           value: RwSignal<String>| {
+    let text_field = move |name: &'static str, label: Signal<String>, value: RwSignal<String>| {
         view! {
             <label class="field">
-                <span>{move || tr(lang.get(), label.0, label.1)}</span>
+                <span>{label}</span>
                 <input type="text" name=name data-testid=format!("example-{name}") prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))/>
                 {error_of(name)}
@@ -441,39 +425,39 @@ fn ExampleForm(
     view! {
         <form class="example-form" data-testid="example-form" on:submit=|ev| ev.prevent_default()>
             <label class="field">
-                <span>{t("Loại", "Kind")}</span>
+                <span>{t!(i18n, examples.kind)}</span>
                 <select name="kind" data-testid="example-kind" prop:value=move || kind.get()
                     on:change=move |ev| kind.set(event_target_value(&ev))>
-                    <option value="">{t("— chọn loại —", "— choose —")}</option>
+                    <option value="">{t!(i18n, examples.choose_kind)}</option>
                     {ExampleKind::ALL.into_iter().map(|k| view! {
                         <option value=k.as_str()>{move || kind_label(k, lang.get())}</option>
                     }).collect_view()}
                 </select>
                 {error_of("kind")}
             </label>
-            {text_field("title", ("Tên điển hình, sáng kiến, mô hình", "Title"), title)}
-            {text_field("holder", ("Đơn vị hoặc cá nhân", "Unit or person"), holder)}
-            {text_field("field", ("Lĩnh vực (ví dụ: nông nghiệp, giáo dục, an ninh)", "Field (e.g. agriculture, education, security)"), field)}
+            {text_field("title", Signal::derive(move || t_string!(i18n, examples.name).to_string()), title)}
+            {text_field("holder", Signal::derive(move || t_string!(i18n, examples.holder).to_string()), holder)}
+            {text_field("field", Signal::derive(move || t_string!(i18n, examples.field).to_string()), field)}
             <label class="field">
-                <span>{t("Mô tả: đã làm gì, kết quả ra sao", "Description: what was done, with what result")}</span>
+                <span>{t!(i18n, examples.description)}</span>
                 <textarea name="description" data-testid="example-description" rows="5" prop:value=move || description.get()
                     on:input=move |ev| description.set(event_target_value(&ev))></textarea>
                 {error_of("description")}
             </label>
             <fieldset class="field">
-                <legend>{t("Ảnh minh chứng", "Evidence photos")}</legend>
+                <legend>{t!(i18n, examples.photos)}</legend>
                 <PhotoEvidence unit=photo_unit record_id=id.to_string() photos=photos name="example".to_string()/>
                 {error_of(PHOTOS)}
             </fieldset>
             <fieldset class="field" data-testid="position">
-                <legend>{t("Vị trí (tùy chọn)", "Where it is (optional)")}</legend>
+                <legend>{t!(i18n, examples.position)}</legend>
                 <PositionField position=position editable=true/>
                 {error_of(POSITION)}
             </fieldset>
             {move || message.get().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
             <div class="formbar"><div class="actions">
-                <button type="button" class="primary big" data-testid="example-save" on:click=save>{t("Lưu", "Save")}</button>
-                <button type="button" class="big" data-testid="example-cancel" on:click=leave>{t("Hủy", "Cancel")}</button>
+                <button type="button" class="primary big" data-testid="example-save" on:click=save>{t!(i18n, common.save)}</button>
+                <button type="button" class="big" data-testid="example-cancel" on:click=leave>{t!(i18n, common.cancel)}</button>
             </div></div>
         </form>
     }

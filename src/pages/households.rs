@@ -8,7 +8,7 @@ use thidua_domain::protocol::{Period, RecordId};
 use thidua_domain::Lang;
 
 use super::Selection;
-use crate::i18n::{t, tr, UiLang};
+use crate::i18n::{pick, t, t_string, ui_lang, use_i18n};
 use crate::storage::{LocalRecord, SyncState};
 use crate::sync::SyncStatus;
 
@@ -46,7 +46,8 @@ fn ReviewTotalsTable(
     totals: Signal<ReviewTotals>,
     last_year: Signal<Option<ReviewTotals>>,
 ) -> impl IntoView {
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let rate = move |r: Option<f64>| {
         r.map(|v| percent(v, lang.get()))
             .unwrap_or_else(|| "—".into())
@@ -67,16 +68,16 @@ fn ReviewTotalsTable(
         <div class="totals" data-testid="review-totals">
             <table>
                 <thead><tr>
-                    <th scope="col">{t("Thôn, bản", "Village")}</th>
-                    <th scope="col">{t("Số hộ", "Households")}</th>
-                    <th scope="col">{t("Hộ nghèo", "Poor")}</th>
-                    <th scope="col">{t("Tỷ lệ nghèo", "Poverty rate")}</th>
-                    <th scope="col">{t("Hộ cận nghèo", "Near-poor")}</th>
-                    <th scope="col">{t("Tỷ lệ cận nghèo", "Near-poverty rate")}</th>
+                    <th scope="col">{t!(i18n, totals.village)}</th>
+                    <th scope="col">{t!(i18n, totals.households)}</th>
+                    <th scope="col">{t!(i18n, totals.poor)}</th>
+                    <th scope="col">{t!(i18n, totals.poverty_rate)}</th>
+                    <th scope="col">{t!(i18n, totals.near_poor)}</th>
+                    <th scope="col">{t!(i18n, totals.near_poverty_rate)}</th>
                 </tr></thead>
                 <tbody>
                     {move || totals.with(|t| t.villages.values().map(|(name, c)| row(name.clone(), *c, false)).collect_view())}
-                    {move || row(tr(lang.get(), "Toàn xã", "Whole commune").into(), totals.with(|t| t.commune), true)}
+                    {move || row(t_string!(i18n, totals.whole_commune).into(), totals.with(|t| t.commune), true)}
                 </tbody>
             </table>
             <p data-testid="change-from-last-year">
@@ -84,11 +85,11 @@ fn ReviewTotalsTable(
                     (Some(before), Some(now)) => {
                         let change = now - before;
                         let sign = if change > 0.0 { "+" } else if change < 0.0 { "−" } else { "±" };
-                        let points = percent(change.abs(), lang.get()).replace(" %", "");
-                        format!("{} {} → {} ({sign}{points} {})", tr(lang.get(), "Tỷ lệ nghèo so với rà soát năm trước:", "Poverty rate against last year's review:"),
-                            percent(before, lang.get()), percent(now, lang.get()), tr(lang.get(), "điểm %", "points"))
+                        let points = crate::i18n::decimal(change.abs(), 1, lang.get());
+                        t_string!(i18n, totals.change_from_last_year, before = percent(before, lang.get()),
+                            now = percent(now, lang.get()), change = format!("{sign}{points}"))
                     }
-                    _ => tr(lang.get(), "Chưa có dữ liệu rà soát năm trước trên máy này để so sánh.", "No review of last year on this device to compare with.").to_string(),
+                    _ => t_string!(i18n, totals.no_last_year).to_string(),
                 }}
             </p>
         </div>
@@ -114,15 +115,16 @@ pub fn HouseholdList(
     on_examples: Callback<()>,
 ) -> impl IntoView {
     let status = expect_context::<SyncStatus>();
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let households = RwSignal::new(Vec::<LocalRecord>::new());
     let last_year_list = RwSignal::new(Vec::<LocalRecord>::new());
     let last_year =
         Signal::derive(move || last_year_list.with(|l| (!l.is_empty()).then(|| totals_of(l))));
-    let carrying = RwSignal::new(None::<Result<usize, String>>);
+    let carrying = RwSignal::new(None::<Result<usize, crate::storage::StorageError>>);
     let carry_busy = RwSignal::new(false);
-    let load_error = RwSignal::new(None::<String>);
+    let load_error = RwSignal::new(None::<crate::storage::StorageError>);
     let query = RwSignal::new(String::new());
     let class_filter = RwSignal::new(String::from("all"));
     // a cheap tablet draws a few dozen rows at once, not thousands: more on demand
@@ -148,7 +150,7 @@ pub fn HouseholdList(
             match crate::households::households_of(&services.store, &sel.commune, &sel.period).await
             {
                 Ok(list) => households.set(list),
-                Err(e) => load_error.set(Some(e.message_vi())),
+                Err(e) => load_error.set(Some(e)),
             }
             // last year's review of the same commune, for the change in the rates
             if let Some(previous) = previous_year(&sel.period) {
@@ -225,8 +227,7 @@ pub fn HouseholdList(
                 &previous,
                 &sel.period,
             )
-            .await
-            .map_err(|e| e.message_vi());
+            .await;
             carrying.set(Some(result));
             carry_busy.set(false);
             crate::sync::refresh_counts(&services.store, status).await;
@@ -279,73 +280,70 @@ pub fn HouseholdList(
         <section class="card">
             <div class="row">
                 <h2 data-testid="commune-name">{commune_name}" — "{selection.period.as_str().to_string()}</h2>
-                <button on:click=move |_| on_change_commune.run(())>{t("Đổi xã", "Change commune")}</button>
+                <button on:click=move |_| on_change_commune.run(())>{t!(i18n, households.change_commune)}</button>
             </div>
             <div class="actions">
                 <button class="big" data-testid="open-ntm" on:click=move |_| on_assessment.run(())>
-                    {t("Tự đánh giá tiêu chí nông thôn mới", "NTM self-assessment")}
+                    {t!(i18n, households.open_assessment)}
                 </button>
                 <button class="big" data-testid="open-report" on:click=move |_| on_report.run(())>
-                    {t("Báo cáo chỉ tiêu thi đua", "Target report")}
+                    {t!(i18n, households.open_report)}
                 </button>
                 <button class="big" data-testid="open-examples" on:click=move |_| on_examples.run(())>
-                    {t("Điển hình tiên tiến", "Advanced examples")}
+                    {t!(i18n, households.open_examples)}
                 </button>
             </div>
             {edits.then(|| view! {
                 <button class="primary big" on:click=move |_| on_edit.run(None) data-testid="add-household">
-                    {t("+ Thêm hộ", "+ Add household")}
+                    {t!(i18n, households.add)}
                 </button>
             })}
             {move || (edits && to_carry.get() > 0).then(|| view! {
                 <button class="big" data-testid="carry-over" disabled=move || carry_busy.get() on:click=move |_| carry.run(())>
-                    {move || format!("{} {} {} {}", tr(lang.get(), "Chép", "Carry over"), to_carry.get(),
-                        tr(lang.get(), "hộ từ danh sách năm", "households from the list of"), previous_label.get_value())}
+                    {move || t_string!(i18n, households.carry_over, n = to_carry.get(), year = previous_label.get_value())}
                 </button>
             })}
             {move || carrying.get().map(|r| match r {
-                Ok(n) => view! { <p class="notice" role="status" data-testid="carried">{format!("{} {n} {}", tr(lang.get(), "Đã chép", "Carried over"), tr(lang.get(), "hộ; hãy rà soát lại từng hộ.", "households; review each one."))}</p> }.into_any(),
-                Err(e) => view! { <p class="notice error" role="alert">{e}</p> }.into_any(),
+                Ok(n) => view! { <p class="notice" role="status" data-testid="carried">{move || t_string!(i18n, households.carried, n)}</p> }.into_any(),
+                Err(e) => view! { <p class="notice error" role="alert">{move || e.message(lang.get())}</p> }.into_any(),
             })}
             {crate::current_role().map(|role| view! {
                 <crate::components::submission::SubmissionPanel selection=selection.clone() role=role/>
             })}
-            {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || load_error.get().map(|e| view! { <p class="error" role="alert">{move || e.message(lang.get())}</p> })}
             <p class="count" data-testid="household-count">
-                {move || format!("{} {}", households.get().len(), t("hộ", "households")())}
+                {move || t_string!(i18n, households.count, n = households.with(|h| h.len()))}
             </p>
             {move || (!households.with(|h| h.is_empty())).then(|| view! {
                 <ReviewTotalsTable totals=Signal::derive(move || households.with(|h| totals_of(h))) last_year=last_year/>
                 <p class="escapes" data-testid="escapes">
                     {move || {
                         let e = escapes.get();
-                        format!("{} {} · {} {} · {} {}",
-                            tr(lang.get(), "Thoát nghèo:", "Left poverty:"), e.left_poverty,
-                            tr(lang.get(), "thoát cận nghèo:", "left near-poverty:"), e.left_near_poverty,
-                            tr(lang.get(), "nghèo mới hoặc tái nghèo:", "newly or again poor:"), e.fell_into_poverty)
+                        t_string!(i18n, households.escapes, left_poverty = e.left_poverty,
+                            left_near_poverty = e.left_near_poverty, fell_into_poverty = e.fell_into_poverty)
                     }}
                 </p>
             })}
             <div class="filters">
                 <label class="field">
-                    <span>{t("Tìm hộ (tên chủ hộ hoặc bản, gõ không dấu cũng được)", "Find a household (head or village; accents optional)")}</span>
+                    <span>{t!(i18n, households.search)}</span>
                     <input type="search" data-testid="household-search" prop:value=move || query.get()
                         on:input=move |ev| { query.set(event_target_value(&ev)); shown.set(PAGE); }/>
                 </label>
                 <label class="field">
-                    <span>{t("Loại hộ", "Class")}</span>
+                    <span>{t!(i18n, households.class)}</span>
                     <select data-testid="class-filter" on:change=move |ev| { class_filter.set(event_target_value(&ev)); shown.set(PAGE); }>
-                        <option value="all">{t("Tất cả", "All")}</option>
-                        <option value="poor">{t("Hộ nghèo", "Poor")}</option>
-                        <option value="near_poor">{t("Hộ cận nghèo", "Near-poor")}</option>
-                        <option value="average">{t("Hộ có mức sống trung bình", "Average living standard")}</option>
-                        <option value="above">{t("Trên mức trung bình", "Above average")}</option>
-                        <option value="conflict">{t("Có xung đột", "With a conflict")}</option>
+                        <option value="all">{t!(i18n, households.filter.all)}</option>
+                        <option value="poor">{t!(i18n, households.filter.poor)}</option>
+                        <option value="near_poor">{t!(i18n, households.filter.near_poor)}</option>
+                        <option value="average">{t!(i18n, households.filter.average)}</option>
+                        <option value="above">{t!(i18n, households.filter.above)}</option>
+                        <option value="conflict">{t!(i18n, households.filter.conflict)}</option>
                     </select>
                 </label>
             </div>
             <p class="count" data-testid="household-shown">
-                {move || format!("{} {}", filtered.with(|f| f.len()), t("hộ khớp", "match")())}
+                {move || t_string!(i18n, households.matching, n = filtered.with(|f| f.len()))}
             </p>
             <ul class="households" data-testid="households">
                 <For each=move || filtered.with(|f| f.iter().take(shown.get()).cloned().collect::<Vec<_>>()) key=|l| (l.id.clone(), l.record.revision, l.sync, serde_json::to_string(&l.record.fields).unwrap_or_default()) let:local>
@@ -362,16 +360,16 @@ pub fn HouseholdList(
                                 <button class="household" on:click=move |_| on_edit.run(Some(local_for_edit.clone())) data-testid="household">
                                     <span class="name">{name}</span>
                                     <span class="village">{village}</span>
-                                    {class.map(|c| view! { <span class=class_badge(c)>{move || tr(lang.get(), c.label_vi(), c.label_en())}</span> })}
+                                    {class.map(|c| view! { <span class=class_badge(c)>{move || pick(lang.get(), c.label_vi(), c.label_en())}</span> })}
                                     <span class=move || match sync { SyncState::Synced => "state synced", SyncState::Pending => "state pending", SyncState::NeedsFix => "state needs-fix" }
                                         data-testid="household-state">
                                         {move || match sync {
-                                            SyncState::Synced => tr(lang.get(), "Đã gửi", "Sent"),
-                                            SyncState::Pending => tr(lang.get(), "Chờ gửi", "Waiting"),
-                                            SyncState::NeedsFix => tr(lang.get(), "Cần sửa", "Needs a fix"),
+                                            SyncState::Synced => t_string!(i18n, households.state.sent),
+                                            SyncState::Pending => t_string!(i18n, households.state.waiting),
+                                            SyncState::NeedsFix => t_string!(i18n, households.state.needs_fix),
                                         }}
                                     </span>
-                                    {conflicts.then(|| view! { <span class="state conflict">{move || tr(lang.get(), "Có xung đột", "Conflict")}</span> })}
+                                    {conflicts.then(|| view! { <span class="state conflict">{t!(i18n, households.state.conflict)}</span> })}
                                 </button>
                             </li>
                         }
@@ -380,8 +378,7 @@ pub fn HouseholdList(
             </ul>
             {move || (filtered.with(|f| f.len()) > shown.get()).then(|| view! {
                 <button class="big" data-testid="show-more" on:click=move |_| shown.update(|n| *n += PAGE)>
-                    {move || format!("{} ({} {})", tr(lang.get(), "Xem thêm", "Show more"),
-                        filtered.with(|f| f.len()) - shown.get(), tr(lang.get(), "hộ nữa", "more"))}
+                    {move || t_string!(i18n, households.show_more, n = filtered.with(|f| f.len()) - shown.get())}
                 </button>
             })}
         </section>

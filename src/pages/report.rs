@@ -11,7 +11,7 @@ use thidua_domain::Lang;
 
 use super::Selection;
 use crate::components::household_form::parse_whole;
-use crate::i18n::{t, tr, UiLang};
+use crate::i18n::{pick, t, t_string, tu_string, ui_lang, use_i18n};
 use crate::storage::LocalRecord;
 use crate::sync::SyncStatus;
 
@@ -25,9 +25,19 @@ fn commune_targets() -> Vec<Target> {
         .collect()
 }
 
+/// What is wrong with a typed pair of figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Problem {
+    /// One of the two is typed, the other not.
+    OneMissing,
+    /// Not a whole number.
+    NotWhole,
+}
+
 #[component]
 pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl IntoView {
-    let lang = expect_context::<UiLang>().0;
+    let i18n = use_i18n();
+    let lang = ui_lang();
     let status = expect_context::<SyncStatus>();
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let id = RecordId::of_unit_period(
@@ -56,11 +66,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         let key = draft_key.clone();
         move |_| {
             if edits && dirty.get_untracked() {
-                let question = tr(
-                    lang.get_untracked(),
-                    "Bỏ các số liệu chưa lưu của báo cáo?\n\nBấm OK để bỏ. Bấm Hủy để ở lại (bản nháp vẫn được giữ trên máy).",
-                    "Discard the unsaved figures of the report?\n\nOK discards them. Cancel stays (the draft is kept on this device).",
-                );
+                let question = tu_string!(i18n, drafts.discard_report);
                 if !crate::drafts::confirm_discard(question) {
                     return;
                 }
@@ -109,7 +115,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
     // the fields to store, or the problems of what is typed
     let fields = Memo::new(move |_| {
         let mut fields = Fields::new();
-        let mut problems = Vec::<(String, String)>::new();
+        let mut problems = Vec::<(String, Problem)>::new();
         typed.with(|typed| {
             for (key, (part, total)) in typed {
                 match (parse_whole(part), parse_whole(total)) {
@@ -117,8 +123,8 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                     (Ok(Some(n)), Ok(Some(d))) => {
                         fields.insert(key.clone(), json!({"numerator": n, "denominator": d}));
                     }
-                    (Ok(_), Ok(_)) => problems.push((key.clone(), "Cần nhập cả hai số".into())),
-                    _ => problems.push((key.clone(), "Phải là số nguyên, ví dụ 1.250".into())),
+                    (Ok(_), Ok(_)) => problems.push((key.clone(), Problem::OneMissing)),
+                    _ => problems.push((key.clone(), Problem::NotWhole)),
                 }
             }
         });
@@ -143,12 +149,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
     let save = move |_| {
         let (to_store, problems) = fields.get_untracked();
         if !problems.is_empty() || !record_errors.with_untracked(|e| e.is_empty()) {
-            message.set(Some(Err(tr(
-                lang.get_untracked(),
-                "Còn số liệu chưa đúng (ghi đỏ bên dưới). Hãy sửa rồi lưu.",
-                "Some figures need a fix (in red below).",
-            )
-            .into())));
+            message.set(Some(Err(tu_string!(i18n, report.fix_figures).into())));
             return;
         }
         let sel = sel.clone();
@@ -206,18 +207,21 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
             Direction::AtLeast => "≥",
             Direction::AtMost => "≤",
         };
-        let goal = format!(
-            "{direction} {} {}",
-            crate::i18n::decimal(target.value, 2, Lang::Vi)
-                .trim_end_matches('0')
-                .trim_end_matches(','),
-            target.unit_vi
-        );
+        let (value, unit_vi) = (target.value, target.unit_vi.clone());
+        // 72.5 → "≥ 72,5 %": at most two decimals, none written when they are zeros
+        let goal = move |lang: Lang| {
+            let figure = format!("{value:.2}");
+            let figure = figure.trim_end_matches('0').trim_end_matches('.');
+            format!(
+                "{direction} {} {unit_vi}",
+                crate::i18n::localize_decimal(figure.to_string(), lang)
+            )
+        };
         let unit = target.unit_vi.clone();
         view! {
             <div class="report-row" data-testid=format!("report-{key}")>
-                <h3>{move || if lang.get() == Lang::Vi { target.name_vi.clone() } else { target.name_en.clone() }}</h3>
-                <small class="requirement">{format!("{} {goal}", tr(Lang::Vi, "Chỉ tiêu của tỉnh năm 2023:", "Province target:"))}</small>
+                <h3>{move || pick(lang.get(), &target.name_vi, &target.name_en).clone()}</h3>
+                <small class="requirement">{move || t_string!(i18n, report.province_target, goal = goal(lang.get()))}</small>
                 <div class="pair">
                     <label class="field">
                         <span>{part_label}</span>
@@ -234,12 +238,16 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                 </div>
                 <p class="figure" data-testid="figure">
                     {move || match figure() {
-                        Some(v) => format!("{} {} {unit}", tr(lang.get(), "Kết quả:", "Result:"), crate::i18n::decimal(v, 1, lang.get())),
-                        None => tr(lang.get(), "Chưa đủ số liệu", "Not enough figures yet").to_string(),
+                        Some(v) => t_string!(i18n, report.result, value = crate::i18n::decimal(v, 1, lang.get()), unit = &unit),
+                        None => t_string!(i18n, report.not_enough).to_string(),
                     }}
                 </p>
                 {move || {
-                    let mut shown: Vec<String> = fields.with(|(_, p)| p.iter().filter(|(k, _)| *k == k6).map(|(_, m)| m.clone()).collect());
+                    let mut shown: Vec<String> = fields.with(|(_, p)| p.iter().filter(|(k, _)| *k == k6)
+                        .map(|(_, problem)| match problem {
+                            Problem::OneMissing => t_string!(i18n, report.both_numbers),
+                            Problem::NotWhole => t_string!(i18n, report.whole_number),
+                        }.to_string()).collect());
                     shown.extend(record_errors.with(|e| e.iter().filter(|e| e.field == k6).map(|e| e.message(lang.get()).to_string()).collect::<Vec<_>>()));
                     shown.into_iter().map(|m| view! { <span class="field-error" role="alert">{m}</span> }).collect_view()
                 }}
@@ -250,16 +258,15 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
     view! {
         <section class="card report" data-testid="indicator-report">
             <div class="row">
-                <h2>{t("Báo cáo chỉ tiêu thi đua", "Target report")}" — "{selection.period.as_str().to_string()}</h2>
-                <button class="big" data-testid="report-back" on:click=leave>{t("Về danh sách hộ", "Back to households")}</button>
+                <h2>{t!(i18n, report.title)}" — "{selection.period.as_str().to_string()}</h2>
+                <button class="big" data-testid="report-back" on:click=leave>{t!(i18n, common.back_to_households)}</button>
             </div>
             {move || restored_at.get().map(|at| view! {
                 <p class="notice" role="status" data-testid="draft-restored">
-                    {format!("{} {}", tr(lang.get(), "Đã mở lại bản nháp chưa lưu lúc", "Reopened the unsaved draft from"), crate::components::sync_badge::short_time(at))}
+                    {move || t_string!(i18n, drafts.restored, time = crate::components::sync_badge::date_time(at, lang.get()))}
                 </p>
             })}
-            <p class="hint">{t("Nhập phần của xã và tổng tương ứng; kết quả tính ngay bên dưới. Số hộ nghèo lấy từ rà soát hộ nghèo.",
-                "Enter the commune's part and the matching total; the result shows below. Poor households come from the poverty review.")}</p>
+            <p class="hint">{t!(i18n, report.hint)}</p>
             {commune_targets().into_iter().map(row).collect_view()}
             {move || message.get().map(|m| match m {
                 Ok(text) => view! { <p class="notice" role="status" data-testid="report-saved">{text}</p> }.into_any(),
@@ -267,7 +274,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
             })}
             {edits.then(|| view! {
                 <div class="formbar"><div class="actions">
-                    <button class="primary big" data-testid="report-save" on:click=save>{t("Lưu", "Save")}</button>
+                    <button class="primary big" data-testid="report-save" on:click=save>{t!(i18n, common.save)}</button>
                 </div></div>
             })}
         </section>

@@ -37,16 +37,13 @@ impl StorageError {
         self.0.contains("QuotaExceeded") || self.0.to_ascii_lowercase().contains("quota")
     }
 
-    pub fn message_vi(&self) -> String {
+    /// What to tell the officer, in their language.
+    pub fn message(&self, lang: thidua_domain::Lang) -> String {
+        let locale = crate::i18n::Locale::from(lang);
         if self.is_quota() {
-            return "Bộ nhớ dành cho ứng dụng trên máy đã đầy nên thay đổi này CHƯA được lưu. Mọi thứ đã lưu trước đó vẫn còn. \
-                    Hãy đồng bộ ngay; nếu không có mạng, hãy «Xuất dữ liệu chưa đồng bộ» (mục «Dữ liệu trên máy này») và xóa bớt ảnh, ứng dụng khác trên máy."
-                .into();
+            return crate::i18n::td_string!(locale, error.storage_full).into();
         }
-        format!(
-            "Không ghi được vào bộ nhớ của máy ({}). Dữ liệu đã lưu trước đó vẫn còn; hãy thử lại.",
-            self.0
-        )
+        crate::i18n::td_string!(locale, error.storage_failed, detail = &self.0)
     }
 }
 

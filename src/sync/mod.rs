@@ -43,8 +43,8 @@ pub struct SyncStatus {
     pub syncing: RwSignal<bool>,
     /// 0..1 while syncing.
     pub progress: RwSignal<f64>,
-    /// What went wrong last, in Vietnamese; None after a success.
-    pub error: RwSignal<Option<String>>,
+    /// What went wrong last (said in the chosen language where shown); None after a success.
+    pub error: RwSignal<Option<SyncError>>,
     /// Bumped after every sync that changed local data, so lists reload.
     pub revision: RwSignal<u64>,
     /// The server refused the session's token (expired or revoked): sync waits for a new sign-in.
@@ -77,17 +77,18 @@ impl Default for SyncStatus {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SyncError {
     Api(ApiError),
     Storage(StorageError),
 }
 
 impl SyncError {
-    pub fn message_vi(&self) -> String {
+    /// What to tell the officer, in their language.
+    pub fn message(&self, lang: thidua_domain::Lang) -> String {
         match self {
-            SyncError::Api(e) => e.message_vi(),
-            SyncError::Storage(e) => e.message_vi(),
+            SyncError::Api(e) => e.message(lang),
+            SyncError::Storage(e) => e.message(lang),
         }
     }
 }
@@ -291,7 +292,7 @@ pub fn start(
                 }
                 Err(SyncError::Api(e)) if e.is_unauthorized() => {
                     status.needs_login.set(true);
-                    status.error.set(Some(e.message_vi()));
+                    status.error.set(Some(SyncError::Api(e)));
                     continue;
                 }
                 Err(e) => {
@@ -299,7 +300,7 @@ pub fn start(
                     if matches!(e, SyncError::Api(ApiError::Unreachable)) {
                         status.online.set(false);
                     }
-                    status.error.set(Some(e.message_vi()));
+                    status.error.set(Some(e));
                     backoff_ms(failures, js_sys::Math::random())
                 }
             };

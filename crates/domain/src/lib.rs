@@ -16,6 +16,7 @@
 //!   the district's and province's commendations of them.
 //! - [`evidence`]: evidence photos: the photos fields of records, and the rules of their resumable
 //!   upload.
+//! - [`format`]: money, whole numbers and dates written the Vietnamese way (and the English way).
 //! - [`protocol`]: the sync protocol types, and [`merge`]: the merge rule the server applies.
 //!
 //! ## The sync protocol (version [`protocol::PROTOCOL_VERSION`])
@@ -52,6 +53,7 @@ pub mod criteria;
 pub mod dashboard;
 pub mod evidence;
 pub mod examples;
+pub mod format;
 pub mod merge;
 pub mod org;
 pub mod poverty;
