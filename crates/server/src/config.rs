@@ -142,6 +142,9 @@ pub struct Config {
     pub demo: bool,
     /// THIDUA_ADMIN_USERNAME and THIDUA_ADMIN_PASSWORD, both or neither.
     pub admin_bootstrap: Option<AdminBootstrap>,
+    /// THIDUA_BOUNDARIES_DIR: the folder holding `districts-2023.geojson` and
+    /// `communes-2025.geojson` for the dashboard's map (the deployment provides them; none by default).
+    pub boundaries_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -159,6 +162,7 @@ impl Config {
             password_cost: PasswordCost::default(),
             demo: false,
             admin_bootstrap: None,
+            boundaries_dir: None,
         }
     }
 
@@ -210,6 +214,7 @@ impl Config {
                     .to_string(),
             ),
         };
+        let boundaries_dir = var("THIDUA_BOUNDARIES_DIR").map(PathBuf::from);
         Ok(Config {
             addr,
             database,
@@ -219,6 +224,7 @@ impl Config {
             password_cost: PasswordCost::default(),
             demo,
             admin_bootstrap,
+            boundaries_dir,
         })
     }
 }

@@ -35,6 +35,8 @@
 //! - `GET /api/completeness`: each commune's submissions per data set, the last sync of its devices,
 //!   and whether it has gone `stale_days` without one ([`dashboard`]); pushes and pulls note each
 //!   device's last sync (a pull names its device in the `X-Thidua-Device` header)
+//! - `GET /api/boundaries/2023|2025`: the districts' or the 2025 communes' boundaries for the map,
+//!   from the files of THIDUA_BOUNDARIES_DIR, matched to unit codes ([`boundaries`])
 //! - `POST /api/export?format=xlsx|csv`: any table the app shows (`{"title","columns","rows"}`) as
 //!   a native Excel workbook or a UTF-8 CSV with BOM, as an attachment ([`export`])
 //! - anything else under `/api`: 404 JSON; everything outside `/api`: the app from the dist folder.
@@ -50,8 +52,10 @@
 pub mod accounts;
 pub mod admin_data;
 pub mod auth;
+pub mod boundaries;
 pub mod config;
 pub mod dashboard;
+pub mod demo;
 pub mod encoding;
 pub mod error;
 pub mod evidence;
@@ -107,6 +111,8 @@ pub struct AppState {
     /// Per process: with several processes behind a proxy each counts its own failed logins.
     pub login_limiter: Arc<auth::LoginLimiter>,
     pub session_ttl: Duration,
+    /// The map's boundary files (THIDUA_BOUNDARIES_DIR), prepared once per file version.
+    pub boundaries: Arc<boundaries::Boundaries>,
 }
 
 /// Opens (creating and migrating) the database and builds the whole app: API and static files.
@@ -121,6 +127,7 @@ pub async fn build_app(config: &Config) -> Result<(Router, AppState), StartError
         passwords: Arc::new(auth::Passwords::new(config.password_cost).map_err(StartError)?),
         login_limiter: Arc::new(auth::LoginLimiter::new(config.login_limits)),
         session_ttl: config.session_ttl,
+        boundaries: Arc::new(boundaries::Boundaries::new(config.boundaries_dir.clone())),
     };
     Ok((router(state.clone(), config), state))
 }
@@ -169,6 +176,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/records", get(dashboard::records))
         .route("/completeness", get(dashboard::completeness))
+        .route("/boundaries/{structure}", get(boundaries::boundaries))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_session,

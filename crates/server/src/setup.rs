@@ -186,6 +186,17 @@ pub async fn ensure_demo(state: &AppState) -> Result<Vec<String>, StartError> {
         }
     }
     let seeded = seed_demo_households(state).await?;
+    let mut ids = Vec::new();
+    for (username, ..) in DEMO_ACCOUNTS {
+        let user = state
+            .store
+            .user_by_username(username)
+            .await
+            .map_err(start_error("reading users"))?
+            .ok_or_else(|| StartError(format!("demo account {username} missing")))?;
+        ids.push(user.user.id);
+    }
+    let dashboard = crate::demo::seed(state, &ids[2], &ids[1], &ids[0]).await?;
 
     let mut lines = vec![
         "=== CHẾ ĐỘ DEMO — tài khoản demo, mật khẩu công khai; không dùng cho dữ liệu thật ==="
@@ -205,6 +216,24 @@ pub async fn ensure_demo(state: &AppState) -> Result<Vec<String>, StartError> {
             "  Đã thêm {seeded} hộ demo cho phường 03646 và 03649 / added {seeded} demo households \
              for communes 03646 and 03649."
         ));
+    }
+    if dashboard.records > 0 {
+        lines.push(format!(
+            "  Bảng tổng hợp: thêm {} bản ghi demo năm {} (và 2022) cho 5 xã của huyện 116 và 118, cùng \
+             các báo cáo gửi duyệt / dashboard: added {} demo records for {} (and 2022) in 5 communes \
+             of districts 116 and 118, with submissions.",
+            dashboard.records,
+            crate::demo::DEMO_PERIOD,
+            dashboard.records,
+            crate::demo::DEMO_PERIOD
+        ));
+    }
+    if dashboard.requirements {
+        lines.push(
+            "  Mức đạt của các chỉ tiêu NTM chưa cấu hình được đặt GIẢ ĐỊNH cho demo / demo requirements \
+             were set for the NTM indicators the province had not configured."
+                .to_string(),
+        );
     }
     lines.push(
         "  Tắt chế độ demo: bỏ THIDUA_DEMO=1 / turn demo mode off: unset THIDUA_DEMO.".to_string(),

@@ -183,15 +183,55 @@ async fn demo_mode_creates_one_account_per_role_and_a_few_households() {
 
     // households of this year in 03646 and 03649, stamped by the demo device
     let records = app.pull_all().await;
-    assert!(records.len() >= 4, "{}", records.len());
     let year = setup::current_year().to_string();
-    for record in &records {
+    let this_year: Vec<_> = records
+        .iter()
+        .filter(|r| r.period.as_str() == year)
+        .collect();
+    assert!(this_year.len() >= 4, "{}", this_year.len());
+    for record in &this_year {
         assert_eq!(record.data_set, DataSet::Household);
-        assert_eq!(record.period.as_str(), year);
         assert!(["03646", "03649"].contains(&record.org_unit.as_str()));
     }
-    assert!(records.iter().any(|r| r.org_unit.as_str() == "03646"));
-    assert!(records.iter().any(|r| r.org_unit.as_str() == "03649"));
+    assert!(this_year.iter().any(|r| r.org_unit.as_str() == "03646"));
+    assert!(this_year.iter().any(|r| r.org_unit.as_str() == "03649"));
+    // and the dashboard's demo: 2023 (and 2022) in five communes of districts 116 and 118
+    assert!(banner.contains("dashboard"), "{banner}");
+    let admin = app.login("tinh.admin", DEMO_PASSWORD).await;
+    let dashboard: Value = app
+        .anon
+        .get(app.url("/api/dashboard?period=2023&unit=14&as_of=2023-12-31"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let figures = &dashboard["unit"]["figures"];
+    assert_eq!(figures["poverty"]["households"], 20 + 20 + 25 + 60 + 40);
+    assert_eq!(figures["poverty"]["poor"], 3 + 5 + 9 + 31 + 22);
+    assert_eq!(figures["ntm"]["assessed"], 4);
+    assert_eq!(figures["ntm"]["at_standard"], 1);
+    assert!(figures["poverty"]["previous"]["rate"].is_number());
+    let counts = &dashboard["unit"]["submission_counts"];
+    assert_eq!(counts["household"]["accepted"], 2);
+    assert_eq!(counts["household"]["submitted"], 1);
+    assert_eq!(counts["ntm_assessment"]["returned"], 1);
+    let completeness: Value = app
+        .anon
+        .get(app.url("/api/completeness?period=2023&unit=03646"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        completeness["communes"][0]["devices"][0]["username"],
+        "xa.tohieu"
+    );
     let demo_device = DEMO_DEVICE;
     assert!(demo_device.0.to_string().starts_with("de70"));
 
@@ -210,7 +250,11 @@ async fn demo_mode_creates_one_account_per_role_and_a_few_households() {
     );
     let supervisor = app.login("huyen.sonla", DEMO_PASSWORD).await;
     let pulled: Value = app.pull_as(&supervisor, None).await.json().await.unwrap();
-    assert_eq!(pulled["records"].as_array().unwrap().len(), records.len());
+    let of_116 = records
+        .iter()
+        .filter(|r| ["03646", "03649", "03652"].contains(&r.org_unit.as_str()))
+        .count();
+    assert_eq!(pulled["records"].as_array().unwrap().len(), of_116);
 
     // a second start adds nothing
     let users = app.state.store.user_count().await.unwrap();
