@@ -180,6 +180,29 @@ async fn send_payload(
     Ok(body.as_string().unwrap_or_default())
 }
 
+/// POSTs `body` as JSON and takes the answer as a file (an exported table).
+pub async fn post_json_for_blob<B: Serialize>(
+    path: &str,
+    body: &B,
+    token: &str,
+    timeout_ms: i32,
+) -> Result<web_sys::Blob, ApiError> {
+    let text = serde_json::to_string(body).map_err(|e| ApiError::Unreadable(e.to_string()))?;
+    let response = fetch(
+        "POST",
+        path,
+        Some(Payload::Text(&text)),
+        Some(token),
+        timeout_ms,
+    )
+    .await?;
+    let blob = JsFuture::from(response.blob().map_err(|_| ApiError::Unreachable)?)
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    blob.dyn_into()
+        .map_err(|_| ApiError::Unreadable("not a blob".into()))
+}
+
 /// GETs `path` as bytes (a photo).
 pub async fn get_blob(path: &str, token: &str, timeout_ms: i32) -> Result<web_sys::Blob, ApiError> {
     let response = fetch("GET", path, None, Some(token), timeout_ms).await?;

@@ -53,7 +53,13 @@ pub fn download(name: &str, text: &str) -> Result<(), String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    download_blob(name, &blob)
+}
+
+/// Hands a file's bytes to the browser as a download named `name`.
+pub fn download_blob(name: &str, blob: &web_sys::Blob) -> Result<(), String> {
+    let fail = |e: JsValue| format!("{e:?}");
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;

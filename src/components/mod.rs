@@ -7,3 +7,4 @@ pub mod photo_evidence;
 pub mod position_field;
 pub mod submission;
 pub mod sync_badge;
+pub mod table_export;

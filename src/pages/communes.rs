@@ -14,7 +14,7 @@ fn current_year() -> u16 {
 }
 
 #[component]
-pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
+pub fn CommunePicker(on_choose: Callback<Selection>, on_dashboard: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     // rebuilt when a sync brings a unit list the province uploaded
     let status = use_context::<crate::sync::SyncStatus>();
@@ -66,7 +66,15 @@ pub fn CommunePicker(on_choose: Callback<Selection>) -> impl IntoView {
         })
     };
 
+    // district supervisors and the province follow the movement on the dashboard
+    let supervises =
+        crate::current_role().is_some_and(|r| r != crate::session::Role::CommuneOfficer);
     view! {
+        {supervises.then(|| view! {
+            <section class="card">
+                <button class="primary big" data-testid="open-dashboard" on:click=move |_| on_dashboard.run(())>{t!(i18n, dashboard.open)}</button>
+            </section>
+        })}
         <section class="card">
             <h2>{t!(i18n, communes.title)}</h2>
             <label class="field">

@@ -2,8 +2,10 @@
 
 pub mod assessment;
 pub mod communes;
+pub mod dashboard;
 pub mod examples;
 pub mod households;
+pub mod print_report;
 pub mod report;
 
 use leptos::prelude::*;
@@ -35,6 +37,17 @@ pub enum Screen {
     Report,
     /// The commune's advanced examples (điển hình tiên tiến) and their commendations.
     Examples,
+    /// The supervisors' dashboard (needs the network).
+    Dashboard,
+    /// The printable report to the Chairman, for the dashboard's query.
+    Print(dashboard::Query),
+}
+
+/// The unit a supervisor's dashboard opens on: their own (a district, or the province).
+fn home_unit() -> String {
+    use_context::<crate::CurrentUser>()
+        .and_then(|u| u.0.get_untracked())
+        .map_or_else(|| "14".to_string(), |u| u.org_unit)
 }
 
 #[component]
@@ -76,8 +89,15 @@ pub fn Main() -> impl IntoView {
     view! {
         <main>
             {move || match (screen.get(), selection.get()) {
+                (Screen::Dashboard, _) => view! {
+                    <dashboard::Dashboard unit=home_unit() on_back=Callback::new(move |_| go(Screen::Communes))
+                        on_print=Callback::new(move |q| go(Screen::Print(q)))/>
+                }.into_any(),
+                (Screen::Print(query), _) => view! {
+                    <print_report::PrintReport query=query on_back=Callback::new(move |_| go(Screen::Dashboard))/>
+                }.into_any(),
                 (Screen::Communes, _) | (_, None) => view! {
-                    <communes::CommunePicker on_choose=choose/>
+                    <communes::CommunePicker on_choose=choose on_dashboard=Callback::new(move |_| go(Screen::Dashboard))/>
                 }.into_any(),
                 (Screen::Households, Some(sel)) => view! {
                     <households::HouseholdList selection=sel

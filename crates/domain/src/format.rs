@@ -175,6 +175,29 @@ pub fn civil_date(date: CivilDate, lang: Lang) -> String {
     }
 }
 
+/// A date as an official document writes it under the place: `ngày 27 tháng 11 năm 2026` in
+/// Vietnamese (day and month below 10 with a leading zero, as administrative documents do for 01
+/// and 02: `ngày 05 tháng 01 năm 2026`), `27 November 2026` in English.
+pub fn long_date(date: CivilDate, lang: Lang) -> String {
+    const MONTHS: [&str; 12] = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ];
+    match lang {
+        Lang::Vi => format!(
+            "ngày {:02} tháng {:02} năm {}",
+            date.day, date.month, date.year
+        ),
+        Lang::En => {
+            let month = MONTHS
+                .get((date.month as usize).wrapping_sub(1))
+                .copied()
+                .unwrap_or("?");
+            format!("{} {month} {}", date.day, date.year)
+        }
+    }
+}
+
 /// The date in Vietnam of milliseconds since the Unix epoch: `27/11/2026` / `27 Nov 2026`.
 pub fn date(epoch_ms: i64, lang: Lang) -> String {
     civil_date(vietnam_time(epoch_ms).date, lang)
@@ -218,6 +241,19 @@ mod tests {
 
     /// 27/11/2026 14:05 in Vietnam.
     const NOV_27_2026_1405: i64 = 1_795_763_100_000;
+
+    #[test]
+    fn a_report_is_dated_as_official_documents_date_it() {
+        let day = vietnam_time(NOV_27_2026_1405).date;
+        assert_eq!(long_date(day, Lang::Vi), "ngày 27 tháng 11 năm 2026");
+        assert_eq!(long_date(day, Lang::En), "27 November 2026");
+        let early = CivilDate {
+            year: 2026,
+            month: 1,
+            day: 5,
+        };
+        assert_eq!(long_date(early, Lang::Vi), "ngày 05 tháng 01 năm 2026");
+    }
 
     #[test]
     fn money_is_written_as_vietnamese_offices_write_it() {
