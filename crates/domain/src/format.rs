@@ -180,8 +180,18 @@ pub fn civil_date(date: CivilDate, lang: Lang) -> String {
 /// and 02: `ngày 05 tháng 01 năm 2026`), `27 November 2026` in English.
 pub fn long_date(date: CivilDate, lang: Lang) -> String {
     const MONTHS: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     match lang {
         Lang::Vi => format!(
