@@ -113,7 +113,43 @@ pub fn collect_facts<'r>(
     facts
 }
 
-fn add_record(facts: &mut CommuneFacts, record: &Record, criteria: &CriteriaSet) {
+impl CommuneFacts {
+    /// Keeps only what the data sets in `accepted` say (the basis "accepted"): a commune's review,
+    /// report or assessment counts only when its submission of that data set is accepted.
+    pub fn keep_only(&mut self, accepted: Option<&BTreeSet<DataSet>>) {
+        let has = |d: DataSet| accepted.is_some_and(|a| a.contains(&d));
+        if !has(DataSet::Household) {
+            self.review = ReviewCount::default();
+            self.unreadable_households = 0;
+        }
+        if !has(DataSet::IndicatorReport) {
+            self.report = None;
+        }
+        if !has(DataSet::NtmAssessment) {
+            self.ntm = None;
+        }
+    }
+
+    /// Adds `count` households of `class` to the review (`None`: households whose class cannot be
+    /// read), for a caller that counted the classes already (the server stores each household's
+    /// class, by [`classify_fields`], when it writes the record).
+    pub fn add_households(&mut self, class: Option<Classification>, count: u32) {
+        match class {
+            None => self.unreadable_households += count,
+            Some(class) => {
+                self.review.households += count;
+                match class {
+                    Classification::Poor => self.review.poor += count,
+                    Classification::NearPoor => self.review.near_poor += count,
+                    Classification::AverageLivingStandard | Classification::Above => {}
+                }
+            }
+        }
+    }
+}
+
+/// Adds one live record of a commune to its facts (see [`collect_facts`]).
+pub fn add_record(facts: &mut CommuneFacts, record: &Record, criteria: &CriteriaSet) {
     match record.data_set {
         DataSet::Household => match classify_fields(&record.fields) {
             Some(class) => facts.review.add(class),

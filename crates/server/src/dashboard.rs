@@ -275,9 +275,19 @@ pub async fn dashboard(
     let periods: Vec<&Period> = std::iter::once(&period).chain(previous.as_ref()).collect();
     let scope: Option<Vec<String>> =
         (structure.root().code != unit).then(|| communes.iter().map(|c| c.to_string()).collect());
+    // the households are counted by their stored class in SQL; assessments and reports (one per
+    // commune) are read whole
     let records = state
         .store
-        .live_records(&periods, &DATA_SETS, scope.as_deref())
+        .live_records(
+            &periods,
+            &[DataSet::NtmAssessment, DataSet::IndicatorReport],
+            scope.as_deref(),
+        )
+        .await?;
+    let households = state
+        .store
+        .household_counts(&periods, scope.as_deref())
         .await?;
     let submissions = state.store.submissions_of_periods(&periods).await?;
     let started = std::time::Instant::now();
@@ -297,6 +307,7 @@ pub async fn dashboard(
             )),
         };
         let as_of = as_of.clone();
+        let previous = previous.clone();
         tokio::task::spawn_blocking(move || {
             let targets = reference.target_set_on(&period.first_day());
             let settings = Settings {
@@ -307,12 +318,33 @@ pub async fn dashboard(
                 criteria: reference.ntm(),
                 as_of: &as_of,
             };
-            dashboard::compute(
-                &settings,
-                &period,
-                &records,
-                accepted.as_ref().map(|(a, b)| (a, b)),
-            )
+            let mut facts = Vec::new();
+            for (i, p) in [Some(&period), previous.as_ref()].into_iter().enumerate() {
+                let Some(p) = p else {
+                    facts.push(BTreeMap::new());
+                    continue;
+                };
+                let mut of_period = dashboard::collect_facts(&records, p, settings.criteria, None);
+                for (unit, _, class, n) in households.iter().filter(|h| h.1 == p.as_str()) {
+                    let Ok(unit) = UnitCode::parse(unit) else {
+                        continue;
+                    };
+                    let class =
+                        serde_json::from_value::<Classification>(Value::String(class.clone())).ok();
+                    of_period
+                        .entry(unit)
+                        .or_default()
+                        .add_households(class, *n as u32);
+                }
+                if let Some(accepted) = &accepted {
+                    let accepted = if i == 0 { &accepted.0 } else { &accepted.1 };
+                    for (unit, f) in of_period.iter_mut() {
+                        f.keep_only(accepted.get(unit));
+                    }
+                }
+                facts.push(of_period);
+            }
+            dashboard::build(&settings, &period, &facts[0], &facts[1])
         })
         .await
         .map_err(|e| ApiError::corrupt("dashboard task", e))?

@@ -99,6 +99,12 @@ impl Store {
             ))
         })?;
         let store = Store { pool, backend };
+        store.backfill_household_classes().await.map_err(|e| {
+            StartError(format!(
+                "Không ghi được phân loại hộ / storing household classes: {}",
+                e.message_en
+            ))
+        })?;
         store.seed_org_units(catalog).await.map_err(|e| {
             StartError(format!(
                 "Không ghi được danh mục đơn vị / seeding org units: {e}"
@@ -990,11 +996,13 @@ async fn write_record(
     };
     let record = &stored.record;
     sqlx::query(
-        "INSERT INTO records (id, data_set, org_unit, period, fields, stamps, conflicts, deleted, revision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO records (id, data_set, org_unit, period, fields, stamps, conflicts, deleted, revision,
+                              household_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (id) DO UPDATE SET
            fields = excluded.fields, stamps = excluded.stamps, conflicts = excluded.conflicts,
-           deleted = excluded.deleted, revision = excluded.revision",
+           deleted = excluded.deleted, revision = excluded.revision,
+           household_class = excluded.household_class",
     )
     .bind(record.id.to_string())
     .bind(serde_name(&record.data_set))
@@ -1005,11 +1013,24 @@ async fn write_record(
     .bind(json("conflicts", serde_json::to_string(&record.conflicts))?)
     .bind(i16::from(record.deleted))
     .bind(record.revision as i64)
+    .bind(household_class(record))
     .execute(&mut **tx)
     .await
     .map_err(ApiError::database)?;
     Ok(())
 }
+
+/// The stored class of a live household ([`thidua_domain::poverty::classify_fields`]), `unreadable`
+/// when it has none; `None` for other records and tombstones.
+pub(crate) fn household_class(record: &Record) -> Option<String> {
+    (record.data_set == thidua_domain::protocol::DataSet::Household && !record.deleted).then(|| {
+        thidua_domain::poverty::classify_fields(&record.fields)
+            .map_or_else(|| UNREADABLE.to_string(), |class| serde_name(&class))
+    })
+}
+
+/// The stored class of a household whose class cannot be read.
+pub(crate) const UNREADABLE: &str = "unreadable";
 
 fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|e| ApiError::corrupt("records row", e))

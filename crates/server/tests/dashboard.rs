@@ -799,3 +799,41 @@ async fn every_figure_leads_to_the_records_behind_it() {
         assert_eq!(error_body(response, status).await["code"], code, "{query}");
     }
 }
+
+/// Households stored before their class was kept (an older database) get it at start, and count.
+#[tokio::test]
+async fn classes_missing_from_older_rows_are_filled_in() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    store_all(
+        &app,
+        vec![
+            classed_household("03646", "2023", "poor", "A"),
+            classed_household("03646", "2023", "avg", "B"),
+        ],
+    )
+    .await;
+    let url = match &app.database {
+        thidua_server::Database::Sqlite(path) => format!("sqlite://{}", path.display()),
+        thidua_server::Database::Postgres(url) => url.clone(),
+    };
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE records SET household_class = NULL")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let before = dashboard(&app, "period=2023&unit=03646").await;
+    assert_eq!(before["unit"]["figures"]["poverty"]["households"], 0);
+    assert_eq!(before["unit"]["figures"]["poverty"]["unreadable"], 2);
+    assert_eq!(
+        app.state.store.backfill_household_classes().await.unwrap(),
+        2
+    );
+    assert_eq!(
+        app.state.store.backfill_household_classes().await.unwrap(),
+        0
+    );
+    let after = dashboard(&app, "period=2023&unit=03646").await;
+    assert_eq!(after["unit"]["figures"]["poverty"]["households"], 2);
+    assert_eq!(after["unit"]["figures"]["poverty"]["poor"], 1);
+}

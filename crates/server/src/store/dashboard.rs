@@ -4,7 +4,10 @@ use sqlx::Row;
 use thidua_domain::org::UnitCode;
 use thidua_domain::protocol::{DataSet, DeviceId, Fields, Period, Record};
 
-use super::{from_value, serde_name, submission_from_row, Store, SUBMISSION_COLUMNS};
+use super::{
+    from_value, household_class, serde_name, stored_from_row, submission_from_row, Store,
+    SUBMISSION_COLUMNS,
+};
 use crate::error::ApiError;
 use crate::submissions::Submission;
 
@@ -121,6 +124,86 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Live households of `periods` (of `units` only when given) counted per commune, period and
+    /// stored class (`household_class`; `unreadable` for a household without one).
+    pub async fn household_counts(
+        &self,
+        periods: &[&Period],
+        units: Option<&[String]>,
+    ) -> Result<Vec<(String, String, String, u64)>, ApiError> {
+        if periods.is_empty() || units.is_some_and(|u| u.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut sql = format!(
+            "SELECT org_unit, period, household_class, COUNT(*) AS n FROM records
+             WHERE period IN ({}) AND data_set = 'household' AND deleted = 0",
+            placeholders(1, periods.len())
+        );
+        if let Some(units) = units {
+            sql.push_str(&format!(
+                " AND org_unit IN ({})",
+                placeholders(1 + periods.len(), units.len())
+            ));
+        }
+        sql.push_str(" GROUP BY org_unit, period, household_class");
+        let mut query = sqlx::query(&sql);
+        for period in periods {
+            query = query.bind(period.as_str());
+        }
+        for unit in units.unwrap_or_default() {
+            query = query.bind(unit.as_str());
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(ApiError::database)?;
+        rows.iter()
+            .map(|row| {
+                let corrupt = |e: sqlx::Error| ApiError::corrupt("household counts", e);
+                Ok((
+                    row.try_get("org_unit").map_err(corrupt)?,
+                    row.try_get("period").map_err(corrupt)?,
+                    row.try_get::<Option<String>, _>("household_class")
+                        .map_err(corrupt)?
+                        .unwrap_or_else(|| super::UNREADABLE.to_string()),
+                    row.try_get::<i64, _>("n").map_err(corrupt)? as u64,
+                ))
+            })
+            .collect()
+    }
+
+    /// Stores the class of every live household written before the column existed (at start; a
+    /// no-op once done). Returns how many were filled in.
+    pub async fn backfill_household_classes(&self) -> Result<u64, ApiError> {
+        let db = ApiError::database;
+        let mut filled = 0;
+        loop {
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM records
+                 WHERE data_set = 'household' AND deleted = 0 AND household_class IS NULL LIMIT 1000",
+                super::RECORD_COLUMNS
+            ))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+            if rows.is_empty() {
+                return Ok(filled);
+            }
+            let mut tx = self.pool.begin().await.map_err(db)?;
+            for row in &rows {
+                let record = stored_from_row(row)?.record;
+                sqlx::query("UPDATE records SET household_class = $1 WHERE id = $2")
+                    .bind(household_class(&record))
+                    .bind(record.id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                filled += 1;
+            }
+            tx.commit().await.map_err(db)?;
+        }
     }
 
     /// Every submission of `periods`.
