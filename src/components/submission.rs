@@ -156,13 +156,17 @@ pub fn SubmissionPanel(
                     <small>{t!(i18n, submission.sync_first)}</small>
                 </Show>
             })}
-            {move || (role != Role::CommuneOfficer && state_is("submitted")).then(|| view! {
+            // the district decides a submitted report, and may return an approved one (which unlocks
+            // the commune's records) with a reason
+            {move || (role != Role::CommuneOfficer && (state_is("submitted") || state_is("accepted"))).then(|| view! {
                 <label class="field">
                     <span>{t!(i18n, submission.note)}</span>
                     <input type="text" name="decision_note" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
                 </label>
                 <div class="actions">
-                    <button class="primary" on:click=move |_| decide("accept") data-testid="accept">{t!(i18n, submission.approve)}</button>
+                    <Show when=move || state_is("submitted")>
+                        <button class="primary" on:click=move |_| decide("accept") data-testid="accept">{t!(i18n, submission.approve)}</button>
+                    </Show>
                     <button class="danger" on:click=move |_| decide("return") data-testid="return">{t!(i18n, submission.send_back)}</button>
                 </div>
             })}

@@ -497,6 +497,12 @@ struct HouseholdRow {
     #[serde(default)]
     village: Option<String>,
     #[serde(default)]
+    members: Option<i64>,
+    #[serde(default)]
+    income_per_person_month: Option<i64>,
+    #[serde(default)]
+    deprivations: Option<i64>,
+    #[serde(default)]
     classification: Option<String>,
 }
 
@@ -504,8 +510,10 @@ struct HouseholdRow {
 struct RecordsPage {
     #[serde(default)]
     records: Vec<Value>,
-    #[serde(default)]
+    #[serde(default, rename = "next_after")]
     next: Option<String>,
+    #[serde(default)]
+    total: usize,
 }
 
 /// The records behind a commune's figures, and its submissions with the district's decision.
@@ -521,6 +529,7 @@ fn CommuneRecords(
     let next = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let filter = RwSignal::new(String::new());
+    let total = RwSignal::new(0usize);
     let code = unit.code.to_string();
     let load = {
         let period = period.clone();
@@ -551,6 +560,7 @@ fn CommuneRecords(
                             rows.set(found)
                         }
                         next.set(page.next);
+                        total.set(page.total);
                     }
                     Err(e) => error.set(Some(e.message(lang.get_untracked()))),
                 }
@@ -593,12 +603,21 @@ fn CommuneRecords(
         </label>
         {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         <div class="table-wrap">
+            <p data-testid="records-total">{move || t_string!(i18n, households.count, n = total.get())}</p>
             <table class="figures" data-testid="records-table">
+                <thead><tr>
+                    <th>{t!(i18n, dashboard.col_head)}</th><th>{t!(i18n, dashboard.col_village)}</th>
+                    <th>{t!(i18n, dashboard.col_members)}</th><th>{t!(i18n, dashboard.col_income)}</th>
+                    <th>{t!(i18n, dashboard.col_deprivations)}</th><th>{t!(i18n, households.class)}</th>
+                </tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|r| r.id.clone() let:row>
                         <tr data-testid="record-row">
                             <td>{row.head_name.clone().unwrap_or_default()}</td>
                             <td>{row.village.clone().unwrap_or_default()}</td>
+                            <td class="number">{row.members}</td>
+                            <td class="number">{row.income_per_person_month.map(|m| thidua_domain::format::money(m, lang.get_untracked()))}</td>
+                            <td class="number">{row.deprivations}</td>
                             <td>{row.classification.clone().map(|c| class_text(&c, lang.get_untracked())).unwrap_or_default()}</td>
                         </tr>
                     </For>
@@ -659,7 +678,7 @@ fn Completeness(query: Query) -> impl IntoView {
             .to_string()
     };
     let last_sync = move |c: &Value| {
-        c.get("last_sync")
+        c.get("last_sync_at")
             .and_then(Value::as_i64)
             .map(|s| thidua_domain::format::date_time(s * 1000, lang.get_untracked()))
             .unwrap_or_else(|| "—".into())

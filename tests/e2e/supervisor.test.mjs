@@ -1,0 +1,198 @@
+// Supervisors, end to end, on the demo data (five communes in two districts, their reviews, NTM
+// assessments, target reports and submissions): the province drills down province → district →
+// commune → households and back; the district approves a submitted review and returns an approved
+// one; a table exported to Excel is opened and read; the report to the Chairman prints to an A4 PDF;
+// the 2025 structure rolls 2023's figures up under the new communes. Screenshots kept as artefacts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, launchBrowser, openApp, waitForText, unzip } from './harness.mjs';
+
+const ADMIN = { username: 'tinh.admin', password: 'thidua-demo' };
+const DISTRICT = { username: 'huyen.sonla', password: 'thidua-demo' };
+const DIR = 'tests/e2e/artifacts';
+
+let server;
+let browser;
+let boundaries;
+
+before(async () => {
+  // the deployment's boundary files (never committed): copies of the reference data's
+  boundaries = mkdtempSync(join(tmpdir(), 'thidua-boundaries-'));
+  copyFileSync('../shared/data/sonla_districts.geojson', join(boundaries, 'districts-2023.geojson'));
+  copyFileSync('../shared/data/sonla_communes_2025.geojson', join(boundaries, 'communes-2025.geojson'));
+  server = await startServer({ THIDUA_DEMO: '1', THIDUA_BOUNDARIES_DIR: boundaries });
+  browser = await launchBrowser();
+  mkdirSync(DIR, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (boundaries) rmSync(boundaries, { recursive: true, force: true });
+});
+
+async function openDashboard(user, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  await openApp(page, server.url, user);
+  await page.getByTestId('open-dashboard').click();
+  await page.getByTestId('targets-table').waitFor();
+  return { context, page };
+}
+
+/** The text of a unit's row in the table of units below. */
+function row(page, code) {
+  return page.locator(`[data-testid="child"][data-code="${code}"]`);
+}
+
+test('the province drills down to a commune\'s households and back; every figure is the records\' figure', async () => {
+  const { context, page } = await openDashboard(ADMIN);
+  await waitForText(page.getByTestId('dashboard-unit'), 'Sơn La');
+  assert.equal(await page.getByTestId('child').count(), 12, 'the 12 districts of 2023');
+  // Thành phố Sơn La: 3 + 5 + 9 poor of 1.850 + 1.420 + 640 households = 17 / 3.910 = 0,43 %
+  await waitForText(row(page, '116'), '0,43 %');
+  // the province: 17 + 31 + 22 poor (Mường La's Cà Nàng reports no total: its review counts 40)
+  await waitForText(page.getByTestId('card-ntm'), 'xã đã tự đánh giá');
+  // the map of the districts, coloured by the chosen figure, each district named with its figure
+  const map = page.getByTestId('map');
+  await map.waitFor();
+  assert.equal(await map.locator('path.unit').count(), 12);
+  assert.equal(await map.locator('path.unit[data-code="116"] title').textContent(), 'Thành phố Sơn La: 0,43 %');
+  const [coloured, grey] = await Promise.all([
+    map.locator('path.unit[data-code="116"]').getAttribute('fill'),
+    map.locator('path.unit[data-code="119"]').getAttribute('fill'),
+  ]);
+  assert.notEqual(coloured, grey, 'a district with figures is coloured apart from one without');
+  assert.equal(await page.getByTestId('bar-chart').getByTestId('bar').count(), 12);
+  await map.screenshot({ path: `${DIR}/desk-1280-map-districts.png` });
+  await page.screenshot({ path: `${DIR}/desk-1280-dashboard-province.png`, fullPage: true });
+
+  await row(page, '116').getByTestId('open-child').click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Thành phố Sơn La');
+  assert.equal(await page.getByTestId('child').count(), 12, 'the 12 communes of Thành phố Sơn La');
+  await waitForText(row(page, '03652'), '1,41 %'); // 9 / 640
+  await row(page, '03652').getByTestId('open-child').click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Quyết Thắng');
+  // the households behind the figure: 9 poor, 6 near-poor, 10 others
+  await waitForText(page.getByTestId('records-total'), '25 hộ');
+  await page.getByTestId('records-class').selectOption('poor');
+  await waitForText(page.getByTestId('records-total'), '9 hộ');
+  assert.equal(await page.getByTestId('record-row').count(), 9);
+  await page.screenshot({ path: `${DIR}/desk-1280-dashboard-commune.png`, fullPage: true });
+  // and back up by the path
+  await page.getByTestId('path').getByRole('button', { name: 'Tỉnh Sơn La' }).click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Tỉnh Sơn La');
+  assert.equal(await page.getByTestId('child').count(), 12);
+
+  // reporting progress: the communes that never synced are flagged
+  await page.getByTestId('tab-completeness').click();
+  await page.getByTestId('completeness-row').first().waitFor();
+  assert.equal(await page.getByTestId('completeness-row').count(), 204);
+  assert.ok(await page.getByTestId('stale').count() >= 200);
+  await context.close();
+});
+
+test('the district approves a submitted review and returns an approved one with a reason', async () => {
+  const { context, page } = await openDashboard(DISTRICT);
+  await waitForText(page.getByTestId('dashboard-unit'), 'Thành phố Sơn La');
+  await row(page, '03649').getByTestId('open-child').click();
+  const review = page.getByTestId('submission').first();
+  await waitForText(review.getByTestId('submission-state'), 'Đã gửi, chờ huyện duyệt');
+  await review.getByTestId('accept').click();
+  await waitForText(review.getByTestId('submission-state'), 'Huyện đã duyệt');
+
+  await page.getByTestId('path').getByRole('button', { name: 'Thành phố Sơn La' }).click();
+  await row(page, '03646').getByTestId('open-child').click();
+  const accepted = page.getByTestId('submission').first();
+  await waitForText(accepted.getByTestId('submission-state'), 'Huyện đã duyệt');
+  await accepted.locator('input[name="decision_note"]').fill('Thiếu 2 hộ bản Hụm, đề nghị bổ sung');
+  await accepted.getByTestId('return').click();
+  await waitForText(accepted.getByTestId('submission-state'), 'Huyện trả lại để sửa: Thiếu 2 hộ bản Hụm');
+  const { submissions } = await server.get('/api/submissions?period=2023');
+  const returned = submissions.find((s) => s.org_unit === '03646' && s.data_set === 'household');
+  assert.equal(returned.state, 'returned');
+  assert.equal(submissions.find((s) => s.org_unit === '03649' && s.data_set === 'household').state, 'accepted');
+  await context.close();
+});
+
+test('a table exported to Excel opens with its Vietnamese text and its numbers', async () => {
+  const { context, page } = await openDashboard(ADMIN);
+  await waitForText(row(page, '116'), '0,43 %');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('export-xlsx-children').click(),
+  ]);
+  assert.match(download.suggestedFilename(), /\.xlsx$/);
+  const path = `${DIR}/children.xlsx`;
+  await download.saveAs(path);
+  const files = unzip((await import('node:fs')).readFileSync(path));
+  assert.ok(files['xl/workbook.xml'], 'a real workbook');
+  const strings = files['xl/sharedStrings.xml']?.toString('utf8') ?? '';
+  const sheet = Object.entries(files).find(([n]) => n.startsWith('xl/worksheets/sheet'))[1].toString('utf8');
+  const text = strings + sheet;
+  for (const expected of ['Thành phố Sơn La', 'Huyện Mường La', 'Tỷ lệ hộ nghèo (%)']) {
+    assert.ok(text.includes(expected), `the workbook has «${expected}»`);
+  }
+  // numbers are numbers: the district's 17 poor households and 3.910 households as numeric cells
+  assert.match(sheet, /<c [^>]*><v>17<\/v><\/c>/);
+  assert.match(sheet, /<c [^>]*><v>3910<\/v><\/c>/);
+
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-children').click()]);
+  const bytes = (await import('node:fs')).readFileSync(await csv.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 with BOM');
+  assert.ok(bytes.toString('utf8').includes('Thành phố Sơn La'));
+  await context.close();
+});
+
+test('the report to the Chairman prints to a PDF that fits A4', async () => {
+  const { context, page } = await openDashboard(ADMIN);
+  await page.getByTestId('print-report').click();
+  await page.getByTestId('print-targets').waitFor();
+  await waitForText(page.getByTestId('print-report'), 'Kết quả thực hiện phong trào thi đua năm 2023');
+  await waitForText(page.getByTestId('report-date'), 'Sơn La, ngày');
+  await page.emulateMedia({ media: 'print' });
+  // at A4's printable width (210 mm less 2 × 15 mm margins, at 96 px per inch) nothing sticks out
+  await page.setViewportSize({ width: 680, height: 1000 });
+  const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - 680);
+  assert.ok(overflow <= 0, `the report is ${overflow} px wider than A4`);
+  assert.equal(await page.getByTestId('print-now').isVisible(), false, 'buttons are not printed');
+  const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true, path: `${DIR}/report-2023.pdf` });
+  const text = pdf.toString('latin1');
+  assert.ok(text.startsWith('%PDF'));
+  const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.ok(boxes.length >= 1 && boxes.length <= 4, `${boxes.length} pages`);
+  for (const [w, h] of boxes) {
+    assert.ok(Math.abs(w - 595.3) < 2 && Math.abs(h - 841.9) < 2, `A4 page: ${w} × ${h} pt`);
+  }
+  await page.emulateMedia({ media: 'screen' });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: `${DIR}/desk-1280-report.png`, fullPage: true });
+  await context.close();
+});
+
+test('with the 2025 structure, 2023\'s figures roll up under the 75 communes', async () => {
+  const { context, page } = await openDashboard(ADMIN, { width: 360, height: 740 });
+  await waitForText(row(page, '116'), '0,43 %');
+  await page.getByTestId('dashboard-structure').selectOption('2025');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="child"]').length === 75);
+  // the new Tô Hiệu holds the old Chiềng Lề, Tô Hiệu, Quyết Thắng and Chiềng Cơi: 3 + 5 + 9 poor of
+  // 1.850 + 1.420 + 640 households (Chiềng Cơi has no records)
+  const tohieu = page.locator('[data-testid="child"]').filter({ hasText: 'Tô Hiệu' });
+  await waitForText(tohieu, '0,43 %');
+  // the new Mường Chiên holds the old Mường Chiên and Cà Nàng (another district in 2023): the screen
+  // shows the server's roll-up of both
+  const api = await server.get('/api/dashboard?period=2023&unit=14&structure=2025');
+  const muongChien = api.children.find((c) => c.code === '03688');
+  assert.equal(muongChien.figures.poverty.numerator, 31 + 22);
+  const rate = muongChien.figures.poverty.rate.toFixed(2).replace('.', ',');
+  await waitForText(row(page, '03688'), `${rate} %`);
+  await page.getByTestId('map').locator('path.unit').nth(74).waitFor();
+  assert.equal(await page.getByTestId('map').locator('path.unit').count(), 75);
+  const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - 360);
+  assert.ok(overflow <= 0, `the dashboard scrolls sideways by ${overflow} px on a phone`);
+  await page.screenshot({ path: `${DIR}/phone-360-dashboard-2025.png`, fullPage: true });
+  await context.close();
+});
