@@ -5,6 +5,8 @@
 //! the same crate the server runs, so what the officer sees here is what the server accepts.
 
 pub mod api;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod browser;
 pub mod charts;
 pub mod components;
