@@ -15,7 +15,7 @@
 //!
 //! Scope is the rule of every route ([`Caller::covers`]): an officer sees its commune, a district
 //! supervisor its district, the province everything. Under the 2025 structure a unit is in scope when
-//! the caller covers it, or covers every 2023 commune whose records it holds.
+//! the caller covers every 2023 commune whose records it holds.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -136,8 +136,9 @@ pub(crate) fn holdings(
     held
 }
 
-/// True when the caller may see `unit` of `structure`: it covers the unit, or every commune whose
-/// records the unit holds.
+/// True when the caller may see `unit` of `structure`: in the records' own list, when it covers the
+/// unit; in another structure, when it covers every commune whose records the unit holds (a 2023
+/// officer of 03646 does not see 2025's 03646, which holds three other communes too).
 pub(crate) fn sees(
     catalog: &OrgCatalog,
     caller: &Caller,
@@ -145,13 +146,11 @@ pub(crate) fn sees(
     held: &BTreeMap<UnitCode, Vec<UnitCode>>,
     same_list: bool,
 ) -> bool {
-    if caller.covers(catalog, unit) {
-        return true;
+    if same_list {
+        return caller.covers(catalog, unit);
     }
-    !same_list
-        && held
-            .get(unit)
-            .is_some_and(|c| !c.is_empty() && c.iter().all(|c| caller.covers(catalog, c)))
+    held.get(unit)
+        .is_some_and(|c| !c.is_empty() && c.iter().all(|c| caller.covers(catalog, c)))
 }
 
 pub(crate) fn forbidden_unit(caller: &Caller, unit: &UnitCode) -> ApiError {

@@ -594,6 +594,8 @@ async fn each_role_sees_only_its_unit_and_bad_requests_are_refused() {
         (&s116, "period=2023&unit=03646&structure=2025", 200),
         (&s116, "period=2023&unit=14&structure=2025", 403),
         (&s118, "period=2023&unit=03646&structure=2025", 403),
+        // 2023's officer of 03646 (Chiềng Lề) does not see 2025's 03646, which holds 03649 too
+        (&o03646, "period=2023&unit=03646&structure=2025", 403),
     ] {
         let response = dashboard_as(&app, Some(token), query).await;
         if status == 200 {
