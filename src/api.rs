@@ -41,6 +41,17 @@ impl ApiError {
     }
 }
 
+thread_local! {
+    /// This device's id, sent with every request (`X-Thidua-Device`) so the server can tell the
+    /// district when each tablet last synced, pulls included.
+    static DEVICE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Names this device in every later request.
+pub fn identify_device(id: &str) {
+    DEVICE.with(|d| *d.borrow_mut() = Some(id.to_string()));
+}
+
 /// Server error bodies look like {"error": {"code", "message", …}}.
 #[derive(serde::Deserialize)]
 struct ErrorBody {
@@ -245,6 +256,11 @@ async fn fetch(
     if let Some(token) = token {
         let _ = headers.set("authorization", &format!("Bearer {token}"));
     }
+    DEVICE.with(|d| {
+        if let Some(device) = d.borrow().as_deref() {
+            let _ = headers.set("x-thidua-device", device);
+        }
+    });
     init.set_headers(&headers);
     let abort = web_sys::AbortController::new().ok();
     if let Some(abort) = &abort {

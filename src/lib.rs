@@ -105,6 +105,7 @@ fn App() -> impl IntoView {
         let opened = async {
             let store = Rc::new(Store::open_named(&session.database_name(), DB_VERSION).await?);
             let device = Device::load(&store).await?;
+            api::identify_device(&device.id.to_string());
             units::load(&store).await?;
             Ok::<_, storage::StorageError>((store, device))
         }

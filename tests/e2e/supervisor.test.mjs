@@ -87,11 +87,22 @@ test('the province drills down to a commune\'s households and back; every figure
   await waitForText(page.getByTestId('dashboard-unit'), 'Tỉnh Sơn La');
   assert.equal(await page.getByTestId('child').count(), 12);
 
+  // a tablet of Chiềng An that only pulls (nothing to send yet) still counts as synced
+  await server.createUser({ username: 'chiengan.pull', password: 'mat-khau-chieng-an', display_name: 'Cán bộ Chiềng An', role: 'commune_officer', org_unit: '03667' });
+  const tablet = await browser.newContext();
+  const officer = await tablet.newPage();
+  await openApp(officer, server.url, { username: 'chiengan.pull', password: 'mat-khau-chieng-an' });
+  await waitForText(officer.getByTestId('last-sync'), 'Đồng bộ lúc');
+  await tablet.close();
+
   // reporting progress: the communes that never synced are flagged
   await page.getByTestId('tab-completeness').click();
   await page.getByTestId('completeness-row').first().waitFor();
   assert.equal(await page.getByTestId('completeness-row').count(), 204);
   assert.ok(await page.getByTestId('stale').count() >= 200);
+  const chiengAn = page.getByTestId('completeness-row').filter({ hasText: 'Phường Chiềng An' });
+  await waitForText(chiengAn, '1 máy');
+  assert.equal(await chiengAn.getByTestId('stale').count(), 0, 'synced today: not stale');
   await context.close();
 });
 
