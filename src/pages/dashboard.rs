@@ -461,6 +461,7 @@ fn Figures(
                     <thead><tr>
                         <th>{t!(i18n, dashboard.col_unit_name)}</th><th>{t!(i18n, dashboard.col_poverty_rate)}</th>
                         <th>{t!(i18n, dashboard.col_change)}</th><th>{t!(i18n, dashboard.col_ntm)}</th>
+                        <th>{t!(i18n, dashboard.col_criteria_met)}</th>
                     </tr></thead>
                     <tbody>
                         {children.get_value().into_iter().map(|c| {
@@ -474,6 +475,12 @@ fn Figures(
                                     <td class="number">{move || figure_text(p.rate, "%", lang.get())}</td>
                                     <td class="number">{move || p.change.map(|c| crate::i18n::decimal(c, 2, lang.get())).unwrap_or_else(|| "—".into())}</td>
                                     <td class="number">{n.at_standard}" / "{n.communes}</td>
+                                    // a commune: how many of the 19 criteria it meets; a district: its communes' total
+                                    <td class="number" data-testid="criteria-met">{match &n.commune {
+                                        Some(c) => format!("{}/{}", c.criteria_met, n.criteria_total),
+                                        None if n.assessed > 0 => format!("{}/{}", n.criteria_met_total, n.criteria_total * n.assessed),
+                                        None => "—".to_string(),
+                                    }}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -481,6 +488,20 @@ fn Figures(
                 </table>
             </div>
             <ExportButtons table=children_table name="children"/>
+        })}
+        {ntm.commune.clone().map(|c| view! {
+            <h4>{t!(i18n, dashboard.commune_criteria)}</h4>
+            <table class="figures" data-testid="commune-criteria">
+                <tbody>
+                    {c.criteria.into_iter().map(|k| view! {
+                        <tr>
+                            <td class="number">{k.number}</td>
+                            <td>{move || pick(lang.get(), k.name_vi.clone(), k.name_en.clone())}</td>
+                            <td><span class=format!("badge {}", criterion_class(k.status))>{move || criterion_text(k.status, lang.get())}</span></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
         })}
         {is_commune.then(|| view! {
             <CommuneRecords period=period.clone() unit=unit.clone() submissions=view.unit.submissions.clone().unwrap_or_default()/>
@@ -627,6 +648,26 @@ fn CommuneRecords(
         {move || next.get().map(|after| view! {
             <button class="big" data-testid="records-more" on:click=move |_| load.with_value(|l| l(Some(after.clone())))>{t!(i18n, dashboard.more)}</button>
         })}
+    }
+}
+
+fn criterion_class(status: thidua_domain::criteria::Status) -> &'static str {
+    use thidua_domain::criteria::Status;
+    match status {
+        Status::Met => "met",
+        Status::NotMet => "behind",
+        Status::NotAssessed | Status::NotConfigured => "no_data",
+    }
+}
+
+fn criterion_text(status: thidua_domain::criteria::Status, lang: Lang) -> &'static str {
+    use thidua_domain::criteria::Status;
+    let locale = Locale::from(lang);
+    match status {
+        Status::Met => td_string!(locale, assessment.status.met),
+        Status::NotMet => td_string!(locale, assessment.status.not_met),
+        Status::NotAssessed => td_string!(locale, assessment.status.not_assessed),
+        Status::NotConfigured => td_string!(locale, assessment.status.not_configured),
     }
 }
 

@@ -74,8 +74,13 @@ test('the province drills down to a commune\'s households and back; every figure
   await waitForText(page.getByTestId('dashboard-unit'), 'Thành phố Sơn La');
   assert.equal(await page.getByTestId('child').count(), 12, 'the 12 communes of Thành phố Sơn La');
   await waitForText(row(page, '03652'), '1,41 %'); // 9 / 640
+  // criteria met per commune: Quyết Thắng misses criteria 5 and 17 of 19
+  await waitForText(row(page, '03652').getByTestId('criteria-met'), '17/19');
   await row(page, '03652').getByTestId('open-child').click();
   await waitForText(page.getByTestId('dashboard-unit'), 'Quyết Thắng');
+  // its assessment behind the NTM figure: the 19 criteria, 5 and 17 not met
+  assert.equal(await page.getByTestId('commune-criteria').locator('tr').count(), 19);
+  assert.equal(await page.getByTestId('commune-criteria').locator('.badge.behind').count(), 2);
   // the households behind the figure: 9 poor, 6 near-poor, 10 others
   await waitForText(page.getByTestId('records-total'), '25 hộ');
   await page.getByTestId('records-class').selectOption('poor');
