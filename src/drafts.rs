@@ -2,7 +2,7 @@
 //! device's meta store a moment after they stop typing, so a closed tab, a flat battery or an app
 //! update loses nothing, and it comes back when the form opens again. A form back at its saved
 //! state has no draft. Leaving a form with unsaved changes asks first, both in the app (the caller
-//! asks with [`confirm_discard`]) and when the tab closes (the browser's own question).
+//! asks with [`confirm`]) and when the tab closes (the browser's own question).
 
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
@@ -39,10 +39,23 @@ pub fn discard(key: String) {
 }
 
 /// Asks before unsaved changes are thrown away; true when the officer agrees.
-pub fn confirm_discard(question: &str) -> bool {
+pub fn confirm(question: &str) -> bool {
     web_sys::window()
         .and_then(|w| w.confirm_with_message(question).ok())
         .unwrap_or(false)
+}
+
+/// Whether a form may be left: at once when nothing is unsaved; otherwise only if the officer agrees
+/// to `question`, and then the draft under `key` goes too.
+pub fn may_leave(unsaved: bool, question: &str, key: &str) -> bool {
+    if !unsaved {
+        return true;
+    }
+    if !confirm(question) {
+        return false;
+    }
+    discard(key.to_string());
+    true
 }
 
 /// Keeps the draft of a form under `key` while the form is mounted: each change of `value` (a

@@ -71,9 +71,6 @@ fn draft_key(existing: Option<&LocalRecord>, selection: &Selection) -> String {
     }
 }
 
-/// How long typing must pause before the draft is written.
-const DRAFT_PAUSE_MS: i32 = 600;
-
 /// Reads a whole number as officers write it: "1.500.000", "1 500 000" and "1500000" are the same.
 pub fn parse_whole(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
     let cleaned: String = text
@@ -302,10 +299,23 @@ pub fn HouseholdForm(
     let ready = RwSignal::new(false); // no draft writes until the stored one has been read
     if edits {
         leptos::task::spawn_local(async move {
-            let store = crate::services().store.clone();
-            if let Ok(Some(draft)) = store.meta::<FormDraft>(&key.get_value()).await {
+            // drafts written before version 3 of the app were the bare form, with its time inside
+            let found = match crate::drafts::load::<FormDraft>(&key.get_value()).await {
+                Some(draft) => Some((draft.value, draft.saved_at)),
+                None => crate::services()
+                    .store
+                    .meta::<FormDraft>(&key.get_value())
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|d| {
+                        let at = d.saved_at;
+                        (d, at)
+                    }),
+            };
+            if let Some((draft, saved_at)) = found {
                 form.restore(&draft);
-                restored_at.set(Some(draft.saved_at));
+                restored_at.set(Some(saved_at));
             }
             ready.set(true);
         });
@@ -315,83 +325,18 @@ pub fn HouseholdForm(
         now.saved_at = 0.0;
         pristine.with_value(|p| *p != now)
     });
-    let timer = StoredValue::new(None::<i32>);
-    Effect::new(move |_| {
-        let mut draft = form.draft(); // tracks every field
-        if !ready.get() || !edits {
-            return;
-        }
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        if let Some(t) = timer.get_value() {
-            window.clear_timeout_with_handle(t);
-        }
-        let is_dirty = dirty.get_untracked();
-        let write = wasm_bindgen::closure::Closure::once_into_js(move || {
-            leptos::task::spawn_local(async move {
-                let store = crate::services().store.clone();
-                if is_dirty {
-                    draft.saved_at = js_sys::Date::now();
-                    let _ = store.set_meta(&key.get_value(), &draft).await;
-                } else {
-                    let _ = store.delete_meta(&key.get_value()).await;
-                }
-            });
-        });
-        timer.set_value(
-            window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    wasm_bindgen::JsCast::unchecked_ref(&write),
-                    DRAFT_PAUSE_MS,
-                )
-                .ok(),
-        );
-    });
-    // a tab closed with unsaved typing: the browser asks first (the draft is kept either way)
-    let before_unload = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
-        move |event: web_sys::BeforeUnloadEvent| {
-            if dirty.get_untracked() {
-                event.prevent_default();
-                event.set_return_value("");
-            }
-        },
+    crate::drafts::use_autosave(
+        key.get_value(),
+        move || form.draft(),
+        Signal::derive(move || edits && dirty.get()),
+        Signal::derive(move || edits && ready.get()),
     );
-    if let Some(window) = web_sys::window() {
-        let _ = window.add_event_listener_with_callback(
-            "beforeunload",
-            wasm_bindgen::JsCast::unchecked_ref(before_unload.as_ref()),
-        );
-    }
-    let before_unload = StoredValue::new_local(before_unload);
-    on_cleanup(move || {
-        if let Some(window) = web_sys::window() {
-            before_unload.with_value(|f| {
-                let _ = window.remove_event_listener_with_callback(
-                    "beforeunload",
-                    wasm_bindgen::JsCast::unchecked_ref(f.as_ref()),
-                );
-            });
-        }
-    });
-    let discard_draft = move || {
-        leptos::task::spawn_local(async move {
-            let _ = crate::services().store.delete_meta(&key.get_value()).await;
-        });
-    };
     // leaving with unsaved changes asks first
     let leave = move |_| {
-        if edits && dirty.get_untracked() {
-            let question = tu_string!(i18n, household_form.discard_question);
-            let confirmed = web_sys::window()
-                .and_then(|w| w.confirm_with_message(question).ok())
-                .unwrap_or(false);
-            if !confirmed {
-                return;
-            }
-            discard_draft();
+        let question = tu_string!(i18n, household_form.discard_question);
+        if crate::drafts::may_leave(edits && dirty.get_untracked(), question, &key.get_value()) {
+            on_done.run(());
         }
-        on_done.run(());
     };
     let existing = StoredValue::new(existing);
     // the officer's picks for conflicted fields: field → value (None: what is typed in the form)
@@ -550,10 +495,7 @@ pub fn HouseholdForm(
             return;
         };
         let question = tu_string!(i18n, household_form.delete_question);
-        let confirmed = web_sys::window()
-            .and_then(|w| w.confirm_with_message(question).ok())
-            .unwrap_or(false);
-        if !confirmed {
+        if !crate::drafts::confirm(question) {
             return;
         }
         leptos::task::spawn_local(async move {

@@ -110,14 +110,11 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
     let leave = {
         let key = draft_key.clone();
         move |_| {
-            if edits && dirty.get_untracked() {
-                let question = tu_string!(i18n, drafts.discard_assessment);
-                if !crate::drafts::confirm_discard(question) {
-                    return;
-                }
-                crate::drafts::discard(key.clone());
+            let unsaved = edits && dirty.get_untracked();
+            let question = tu_string!(i18n, drafts.discard_assessment);
+            if crate::drafts::may_leave(unsaved, question, &key) {
+                on_back.run(());
             }
-            on_back.run(());
         }
     };
     let load = move || {

@@ -393,14 +393,10 @@ fn ExampleForm(
     };
     let key_for_leave = draft_key.clone();
     let leave = move |_| {
-        if dirty.get_untracked() {
-            let question = tu_string!(i18n, drafts.discard_example);
-            if !crate::drafts::confirm_discard(question) {
-                return;
-            }
-            crate::drafts::discard(key_for_leave.clone());
+        let question = tu_string!(i18n, drafts.discard_example);
+        if crate::drafts::may_leave(dirty.get_untracked(), question, &key_for_leave) {
+            on_done.run(());
         }
-        on_done.run(());
     };
     let error_of = move |name: &'static str| {
         move || {
