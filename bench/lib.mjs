@@ -58,8 +58,20 @@ function run(cmd, args, env = {}) {
   execFileSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, PATH: TOOLS_PATH, ...env } });
 }
 
+/** Waits while another trunk runs (others build in this tree too: two trunks share dist/.stage and target/). */
+function waitForOtherTrunk() {
+  for (let i = 0; i < 600; i++) {
+    let running = '';
+    try { running = execFileSync('pgrep', ['-x', 'trunk']).toString().trim(); } catch { running = ''; }
+    if (!running) return;
+    if (i === 0) console.log('another trunk build is running: waiting for it');
+    execFileSync('sleep', ['2']);
+  }
+}
+
 /** The app's release build in `dist` (the shipped one), rebuilt when a source is newer. */
 export function ensureDist() {
+  waitForOtherTrunk();
   const dist = join(ROOT, 'dist');
   const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0;
   if (built < newestMtime(APP_SOURCES)) run('trunk', ['build', '--release']);
@@ -68,6 +80,7 @@ export function ensureDist() {
 
 /** The same release build with the cargo feature `bench` (src/bench.rs), in its own folder. */
 export function ensureBenchDist() {
+  waitForOtherTrunk();
   const dist = join(BENCH_DIR, 'dist-bench');
   const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0;
   if (built < newestMtime(APP_SOURCES)) run('trunk', ['build', '--release', '--features', 'bench', '--dist', dist]);
@@ -215,15 +228,25 @@ export class NetMeter {
           + Object.entries(r.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 2),
         upBody: 0, status: null, fromCache: false, failed: false,
       });
+      if (this.extra.has(e.requestId)) {
+        this.applyExtra(this.requests.get(e.requestId), this.extra.get(e.requestId));
+        this.extra.delete(e.requestId);
+      }
     });
-    cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
-      const req = this.requests.get(e.requestId);
-      if (!req) return;
-      // the headers as really sent (cookies, host, connection, content-length added by the network stack)
-      const entries = Object.entries(e.headers);
+    // the headers as really sent (host, connection, content-length added by the network stack); this
+    // event may come before or after requestWillBeSent, so whichever comes second applies it
+    this.extra = new Map();
+    const applyExtra = (req, headers) => {
+      const entries = Object.entries(headers);
       req.upHeaders = `${req.method} ${req.path} HTTP/1.1\r\n`.length + entries.reduce((n, [k, v]) => n + k.length + String(v).length + 4, 2);
       const length = entries.find(([k]) => k.toLowerCase() === 'content-length');
       if (length) req.upBody = Number(length[1]);
+    };
+    this.applyExtra = applyExtra;
+    cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+      const req = this.requests.get(e.requestId);
+      if (req) applyExtra(req, e.headers);
+      else if (this.on) this.extra.set(e.requestId, e.headers);
     });
     cdp.on('Network.responseReceived', (e) => {
       const req = this.requests.get(e.requestId);
@@ -243,7 +266,7 @@ export class NetMeter {
     await this.cdp.send('Network.enable', { maxPostDataSize: 0 });
   }
 
-  start() { this.requests.clear(); this.on = true; }
+  start() { this.requests.clear(); this.extra.clear(); this.on = true; }
   stop() { this.on = false; }
 
   list(filter = () => true) { return [...this.requests.values()].filter(filter); }
