@@ -16,7 +16,7 @@ import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import {
-  BENCH_DIR, COMMUNE, OFFICER, OFFLINE, PERIOD, REGULAR_2G, ROOT, NetMeter, emulate, ensureDist, ensureServer, fmt, households,
+  BENCH_DIR, COMMUNE, OFFICER, crateOf, traceSummary, namedDist, namedWasm, profileLine, profileSummary, OFFLINE, PERIOD, REGULAR_2G, ROOT, NetMeter, emulate, ensureDist, ensureServer, fmt, households,
   kb, launchBrowser, median, parseArgs, signIn, startServer, table, uuidOf, writeFragment,
 } from './lib.mjs';
 
@@ -120,6 +120,7 @@ const warmSignIn = [];
 const warmList = [];
 const firstWarm = {};
 let coldBytes = null;
+let profile = null;
 let precache = null;
 try {
   await server.createUser(OFFICER);
@@ -183,14 +184,7 @@ try {
     await emulate(cdp, { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
     // signed in, the commune's list on the device: what an officer opens every morning
-    await signIn(page, OFFICER);
-    await page.getByTestId('sync-badge').waitFor({ timeout: 120_000 });
-    await page.getByTestId('year').selectOption(PERIOD);
-    await page.getByTestId('commune-search').fill('chieng le');
-    await page.getByRole('button', { name: 'Phường Chiềng Lề' }).click();
-    await page.getByTestId('household').first().waitFor({ timeout: 120_000 });
-    await page.waitForFunction((n) => document.querySelector('[data-testid="household-count"]')?.textContent.includes(n),
-      fmt(HOUSEHOLDS).replace(/,/g, '.'), { timeout: 120_000 }).catch(() => {});
+    await openList(page);
     for (let round = 0; round < ROUNDS + 1; round++) {
       await emulate(cdp, OFFLINE);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
@@ -204,6 +198,8 @@ try {
     }
     await context.close();
   }
+
+  profile = await profileWarmList();
 } finally {
   await browser.close();
   await server.stop();
@@ -269,6 +265,8 @@ const lines = [
   '',
   holdsBackTime(),
   '',
+  profile,
+  '',
   '### What holds the size back (twiggy)',
   '',
   sizeProfile,
@@ -289,8 +287,9 @@ function holdsBackTime() {
     `${kb(wasmShell.raw)} wasm from the cache ${fmt(compile)} ms; the Rust \`main\` and the first view ${fmt(startup)} ms; ` +
     `start-up to the list on screen (IndexedDB, session, units, the commune's ${fmt(HOUSEHOLDS)} households read and their first rows drawn) ${fmt(toScreen)} ms; ` +
     `then long tasks until the page is free ${fmt(toIdle)} ms. Long tasks before interactive: ` +
-    `${fmt(median(w.map((r) => r.longTaskMs)))} ms in ${fmt(median(w.map((r) => r.longTasks)))} task(s); script ${fmt(median(w.map((r) => r.main.script)))} ms of ` +
-    `${fmt(median(w.map((r) => r.main.task)))} ms on the main thread.`);
+    `${fmt(median(w.map((r) => r.longTaskMs)))} ms in ${fmt(median(w.map((r) => r.longTasks)))} task(s); of ` +
+    `${fmt(median(w.map((r) => r.main.task)))} ms on the main thread, script ${fmt(median(w.map((r) => r.main.script)))} ms, ` +
+    `layout ${fmt(median(w.map((r) => r.main.layout)))} ms, style ${fmt(median(w.map((r) => r.main.style)))} ms.`);
   const c = cold;
   parts.push(`Cold over 2G the link decides: the wasm's last byte arrives at ${fmt(median(c.map((r) => r.wasm)))} ms ` +
     `(${kb(wasmShell.br)} at 250 kbps is ${fmt((wasmShell.br * 8) / 250)} ms by itself).`);
@@ -298,22 +297,16 @@ function holdsBackTime() {
 }
 
 function twiggyProfile() {
-  // the wasm as wasm-bindgen left it, before wasm-opt stripped the names: the shipped build's when its JS glue matches
-  const dir = join(ROOT, 'target/wasm-bindgen/release');
-  let which = null;
-  try {
-    const glue = readFileSync(join(dir, 'thidua-app.js'));
-    const shipped = readdirSync(dist).find((n) => /^thidua-app-[0-9a-f]+\.js$/.test(n));
-    if (shipped && glue.equals(readFileSync(join(dist, shipped)))) which = 'the shipped build';
-    else which = 'the last release build (the bench variant or a newer one; `thidua_app::bench` items left out)';
-  } catch { return 'twiggy: no named wasm in target/wasm-bindgen/release (run `trunk build --release` first).'; }
+  // the wasm as wasm-bindgen writes it, before wasm-opt strips the names (see namedWasm)
+  const named = namedWasm(dist);
+  if (!named) return 'twiggy: no named wasm of this build found (target/wasm-bindgen/release or cargo\'s output); run `trunk build --release` first.';
   let items;
   try {
-    items = JSON.parse(execFileSync('twiggy', ['top', '-f', 'json', join(dir, 'thidua-app_bg.wasm')], { maxBuffer: 1 << 28 }).toString());
+    items = JSON.parse(execFileSync('twiggy', ['top', '-f', 'json', named], { maxBuffer: 1 << 28 }).toString());
   } catch (e) {
     return `twiggy could not run (\`cargo install twiggy\`): ${String(e.message).split('\n')[0]}`;
   }
-  items = items.filter((i) => !i.name.includes('thidua_app::bench::'));
+  items = items.filter((i) => !i.name.includes('thidua_app::bench::')); // none in the shipped build
   const custom = items.filter((i) => /subsection|custom section|"producers"|name section/.test(i.name));
   const code = items.filter((i) => !custom.includes(i));
   const codeBytes = code.reduce((n, i) => n + i.shallow_size, 0);
@@ -322,14 +315,7 @@ function twiggyProfile() {
     let crate;
     if (/^data segment/.test(i.name)) crate = 'data (.rodata: strings, tables, the translations)';
     else if (/^(import|export|type|table|elem|global|memory|wasm magic|code section|"?\w+"? section)/i.test(i.name) || /^(code|data|type|import|export)\[/.test(i.name)) crate = 'wasm structure (imports, exports, tables, headers)';
-    else {
-      const m = i.name.match(/([a-z_][a-z0-9_]*)::/);
-      crate = m ? m[1] : 'unnamed';
-      if (['core', 'alloc', 'std', 'dlmalloc', 'compiler_builtins', 'fmt', 'str', 'hashbrown', 'slice', 'vec', 'string'].includes(crate)) crate = 'Rust std (core, alloc, std, hashbrown)';
-      if (['serde', 'serde_core', 'serde_json', 'serde_wasm_bindgen'].includes(crate)) crate = 'serde, serde_json, serde_wasm_bindgen';
-      if (['tachys', 'leptos', 'reactive_graph', 'leptos_dom', 'any_spawner', 'or_poisoned', 'throw_error', 'oco_ref', 'leptos_macro', 'hydration_context', 'reactive_stores'].includes(crate)) crate = 'Leptos (tachys, reactive_graph, leptos)';
-      if (['wasm_bindgen', 'js_sys', 'web_sys', 'wasm_bindgen_futures'].includes(crate)) crate = 'wasm-bindgen, js-sys, web-sys';
-    }
+    else crate = crateOf(i.name);
     crates.set(crate, (crates.get(crate) || 0) + i.shallow_size);
   }
   const ranked = [...crates.entries()].sort((a, b) => b[1] - a[1]);
@@ -342,7 +328,7 @@ function twiggyProfile() {
     .map((i) => [`\`${i.name.replace(/::h[0-9a-f]{16}$/, '').replace(/\|/g, '\\|').slice(0, 110)}\``, kb(i.shallow_size)]);
   const rodata = code.filter((i) => /^data segment/.test(i.name)).reduce((n, i) => n + i.shallow_size, 0);
   return [
-    `\`twiggy top\` on ${which}: \`target/wasm-bindgen/release/thidua-app_bg.wasm\`, the wasm as wasm-bindgen wrote it, names kept ` +
+    `\`twiggy top\` on this build's wasm as wasm-bindgen writes it, names kept (\`${named.replace(`${ROOT}/`, '')}\`) ` +
     `(${kb(codeBytes)} of code and data without the name section; wasm-opt -Oz then makes it ${kb(wasmShell.raw)}, ${kb(wasmBr)} brotli). ` +
     'Items are grouped by the first crate in their name (a generic function counts for the crate that defines it, e.g. a ' +
     'Leptos view instantiated for an app component counts as Leptos); the last column spreads the shipped brotli size in proportion, ' +
@@ -391,6 +377,68 @@ async function seed(server, n) {
 /** Copies the build to `to` (replacing what was there) and returns `to`. */
 function snapshot(from, to) {
   rmSync(to, { recursive: true, force: true });
-  cpSync(from, to, { recursive: true });
+  cpSync(from, to, { recursive: true, preserveTimestamps: true });
   return to;
+}
+
+async function openList(page) {
+  await signIn(page, OFFICER);
+  await page.getByTestId('sync-badge').waitFor({ timeout: 120_000 });
+  await page.getByTestId('year').selectOption(PERIOD);
+  await page.getByTestId('commune-search').fill('chieng le');
+  await page.getByRole('button', { name: 'Phường Chiềng Lề' }).click();
+  await page.getByTestId('household').first().waitFor({ timeout: 120_000 });
+  await page.waitForFunction((n) => document.querySelector('[data-testid="household-count"]')?.textContent.includes(n),
+    fmt(HOUSEHOLDS).replace(/,/g, '.'), { timeout: 120_000 }).catch(() => {});
+}
+
+/** A CPU profile of the warm start to the list, on the same build with its wasm's names kept. */
+async function profileWarmList() {
+  const named = namedDist(dist, join(BENCH_DIR, 'dist-named'));
+  if (!named) {
+    return 'No function-level profile: target/wasm-bindgen/release holds another build than dist/ ' +
+      '(run `trunk build --release`, then this script, to have one).';
+  }
+  const other = await startServer({ bin, dist: named });
+  try {
+    await other.createUser(OFFICER);
+    await seed(other, HOUSEHOLDS);
+    const context = await browser.newContext();
+    await context.addInitScript(INSTRUMENT);
+    const page = await context.newPage();
+    await page.goto(other.url);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 120_000 });
+    await page.getByTestId('login').waitFor();
+    await openList(page);
+    const cdp = await context.newCDPSession(page);
+    await emulate(cdp, OFFLINE);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
+    await page.reload({ waitUntil: 'commit' }); // fills the code cache, as in the measured runs
+    await interactive(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await cdp.send('Profiler.start');
+    await page.reload({ waitUntil: 'commit' });
+    const r = await interactive(page);
+    const { profile: cpu } = await cdp.send('Profiler.stop');
+    // and a Chrome trace of one more, for what the browser itself does (layout, style, IndexedDB)
+    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute',
+      'blink', 'loading', 'IndexedDB', 'disabled-by-default-v8.compile'] });
+    await page.reload({ waitUntil: 'commit' });
+    const traced = await interactive(page);
+    const trace = traceSummary(await browser.stopTracing());
+    await context.close();
+    const summary = profileSummary(cpu);
+    const app = summary.functions.filter(([f]) => f.startsWith('thidua_app::') || f.startsWith('thidua_domain::')).slice(0, 8)
+      .map(([f, ms]) => `\`${f.slice(0, 100)}\` ${ms.toFixed(0)} ms`).join(', ');
+    return `Profile of the warm start to the list (CDP Profiler, sampled every 0.5 ms, CPU 4×, offline), on the same build with the ` +
+      `wasm as wasm-bindgen wrote it so the Rust functions keep their names (not size-optimised: it was interactive at ${fmt(r.tti)} ms ` +
+      `there). Self time by kind: ${profileLine(summary, 10)}. The app's and the domain's own functions: ${app || 'none sampled'}.` +
+      (trace ? ` A Chrome trace of one more such start (interactive at ${fmt(traced.tti)} ms with tracing on): the page's main thread ` +
+        `was busy ${fmt(trace.busy)} ms; self time by event: ${trace.byName.slice(0, 10).map(([n, ms]) => `${n} ${fmt(ms)} ms`).join(', ')}; ` +
+        `IndexedDB on the browser's side: ${fmt(trace.idbMs)} ms in ${fmt(trace.idbEvents)} traced events (off the page's thread, ` +
+        'but the start-up awaits each read).' : '');
+  } finally {
+    await other.stop();
+  }
 }

@@ -3,7 +3,7 @@
 // through playwright-core, the emulated "Regular 2G" link, a byte counter on CDP's Network events, the
 // households every benchmark uses, and the Markdown fragment.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -380,4 +380,149 @@ export function writeFragment(out, text) {
 
 export function readText(path) {
   return readFileSync(path, 'utf8');
+}
+
+// ---- profiles that name the Rust functions
+
+/**
+ * The wasm of the build in `dist` with its function names kept: the file as wasm-bindgen writes it,
+ * before wasm-opt -Oz strips the names (and shrinks and inlines the code). Taken from
+ * target/wasm-bindgen/release when that is this build, else made again with wasm-bindgen from cargo's
+ * output for the build's variant (target/wasm32-unknown-unknown/release/deps/thidua_app-*.wasm, one per
+ * set of features, never newer than the build). "This build" = wasm-bindgen's JS glue is byte for byte
+ * the build's. Null when none matches.
+ */
+export function namedWasm(dist) {
+  const glueName = readdirSync(dist).find((n) => /^thidua-app-[0-9a-f]+\.js$/.test(n));
+  if (!glueName) return null;
+  const glue = readFileSync(join(dist, glueName));
+  const builtAt = statSync(join(dist, 'index.html')).mtimeMs;
+  const cached = join(ROOT, 'target/wasm-bindgen/release');
+  if (existsSync(join(cached, 'thidua-app.js')) && readFileSync(join(cached, 'thidua-app.js')).equals(glue)) {
+    return join(cached, 'thidua-app_bg.wasm');
+  }
+  const deps = join(ROOT, 'target/wasm32-unknown-unknown/release/deps');
+  if (!existsSync(deps)) return null;
+  const candidates = readdirSync(deps).filter((n) => /^thidua_app-[0-9a-f]+\.wasm$/.test(n))
+    .map((n) => ({ path: join(deps, n), at: statSync(join(deps, n)).mtimeMs }))
+    .filter((c) => c.at <= builtAt + 1000).sort((a, b) => b.at - a.at).slice(0, 4);
+  for (const c of candidates) {
+    const out = join(BENCH_DIR, 'named', c.path.split('/').pop().replace(/\.wasm$/, ''));
+    try {
+      execFileSync('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', out, '--out-name', 'thidua-app', c.path],
+        { env: { ...process.env, PATH: TOOLS_PATH } });
+    } catch { continue; }
+    if (readFileSync(join(out, 'thidua-app.js')).equals(glue)) return join(out, 'thidua-app_bg.wasm');
+  }
+  return null;
+}
+
+/**
+ * A copy of the build in `dist` whose wasm keeps its function names ([`namedWasm`]), for CPU
+ * profiles that name the Rust functions; null when there is none. Not size-optimised, so a profile of
+ * it says where the time goes by function, not the shipped build's exact times.
+ */
+export function namedDist(dist, to) {
+  const named = namedWasm(dist);
+  if (!named) return null;
+  const glue = readdirSync(dist).find((n) => /^thidua-app-[0-9a-f]+\.js$/.test(n));
+  rmSync(to, { recursive: true, force: true });
+  cpSync(dist, to, { recursive: true });
+  const wasm = glue.replace(/\.js$/, '_bg.wasm');
+  copyFileSync(named, join(to, wasm));
+  for (const n of [`${wasm}.br`, `${wasm}.gz`, 'index.html.br', 'index.html.gz']) rmSync(join(to, n), { force: true });
+  // the page names its files with integrity hashes: the named wasm is another file
+  writeFileSync(join(to, 'index.html'), readFileSync(join(to, 'index.html'), 'utf8').replace(/\s+integrity="[^"]*"/g, ''));
+  return to;
+}
+
+/** The crate a Rust symbol belongs to (the first path in its name), with the small ones grouped. */
+export function crateOf(name) {
+  const m = name.replace(/^\$/, '').replace(/\[[0-9a-f]{16}\]/g, '').match(/([a-z_][a-z0-9_]*)::/);
+  let crate = m ? m[1] : 'unnamed';
+  if (['core', 'alloc', 'std', 'dlmalloc', 'compiler_builtins', 'fmt', 'str', 'hashbrown', 'slice', 'vec', 'string'].includes(crate)) crate = 'Rust std (core, alloc, std, hashbrown)';
+  if (['serde', 'serde_core', 'serde_json', 'serde_wasm_bindgen'].includes(crate)) crate = 'serde, serde_json, serde_wasm_bindgen';
+  if (['tachys', 'leptos', 'reactive_graph', 'leptos_dom', 'any_spawner', 'or_poisoned', 'throw_error', 'oco_ref', 'leptos_macro',
+    'hydration_context', 'reactive_stores'].includes(crate)) crate = 'Leptos (tachys, reactive_graph, leptos)';
+  if (['wasm_bindgen', 'js_sys', 'web_sys', 'wasm_bindgen_futures'].includes(crate)) crate = 'wasm-bindgen, js-sys, web-sys';
+  return crate;
+}
+
+/**
+ * A CDP CPU profile's self time: by kind (the app's wasm by crate, its JS glue, the browser's
+ * built-ins, GC, idle) and the busiest functions. Times in ms.
+ */
+export function profileSummary(cpu) {
+  const byId = new Map(cpu.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  cpu.samples.forEach((id, i) => self.set(id, (self.get(id) || 0) + (cpu.timeDeltas[i + 1] ?? 0)));
+  const kinds = new Map();
+  const functions = new Map();
+  let total = 0;
+  for (const [id, us] of self) {
+    const f = byId.get(id).callFrame;
+    const name = f.functionName || '(anonymous)';
+    let kind;
+    let fn = name;
+    if (name === '(idle)') kind = 'idle';
+    else if (name === '(garbage collector)') kind = 'garbage collection';
+    else if (name === '(program)') kind = 'browser (native: IndexedDB, structured clone, layout, scheduling)';
+    else if (f.url.includes('.wasm') || f.url.startsWith('wasm://') || /^\$/.test(name) || /wasm-function/.test(name)) {
+      kind = `wasm: ${/wasm-function|^\$?func\d+$/.test(name) ? 'unnamed (wasm-opt stripped the names)' : crateOf(name)}`;
+      fn = name.replace(/^\$/, '').replace(/\[[0-9a-f]{16}\]/g, '').replace(/::h[0-9a-f]{16}$/, '');
+    } else if (/thidua-app-[0-9a-f]+\.js/.test(f.url)) kind = 'wasm-bindgen JS glue';
+    else if (f.url === '') kind = 'browser built-ins called from JS (IndexedDB get/put, TextDecoder, Reflect, JSON)';
+    else kind = 'other JS';
+    kinds.set(kind, (kinds.get(kind) || 0) + us / 1000);
+    if (kind !== 'idle') functions.set(fn, (functions.get(fn) || 0) + us / 1000);
+    total += us / 1000;
+  }
+  return {
+    total,
+    kinds: [...kinds.entries()].sort((a, b) => b[1] - a[1]),
+    functions: [...functions.entries()].sort((a, b) => b[1] - a[1]),
+  };
+}
+
+/** One line: the kinds with their ms and share, then the top `n` functions. */
+export function profileLine(summary, n = 8) {
+  const busy = summary.total - (summary.kinds.find(([k]) => k === 'idle')?.[1] || 0);
+  const kinds = summary.kinds.map(([k, ms]) => `${k} ${ms.toFixed(0)} ms (${((ms / summary.total) * 100).toFixed(0)}%)`).join(', ');
+  const top = summary.functions.slice(0, n).map(([f, ms]) => `\`${f.replace(/\|/g, '\\|').slice(0, 100)}\` ${ms.toFixed(0)} ms`).join(', ');
+  return `${kinds}. Busiest functions by self time (of ${busy.toFixed(0)} ms busy): ${top}`;
+}
+
+/**
+ * A Chrome trace (JSON, as Playwright's browser.stopTracing gives it) summarised: the page's main
+ * thread busy time (its top-level tasks) with the self time of each kind of event in it (layout, style,
+ * script, wasm compilation, …), and the time IndexedDB spent on the browser side. Times in ms.
+ */
+export function traceSummary(buffer, pid = null) {
+  const { traceEvents } = JSON.parse(buffer.toString());
+  const names = traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name');
+  const mains = names.filter((e) => e.args?.name === 'CrRendererMain' && (pid === null || e.pid === pid));
+  // the renderer whose main thread was busiest is the page's
+  let best = null;
+  for (const m of mains) {
+    const busy = traceEvents.filter((e) => e.pid === m.pid && e.tid === m.tid && e.ph === 'X' && e.name === 'RunTask')
+      .reduce((n, e) => n + (e.dur || 0), 0);
+    if (!best || busy > best.busy) best = { pid: m.pid, tid: m.tid, busy };
+  }
+  if (!best) return null;
+  const events = traceEvents.filter((e) => e.pid === best.pid && e.tid === best.tid && e.ph === 'X' && e.dur !== undefined)
+    .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const self = new Map();
+  const stack = [];
+  for (const e of events) {
+    while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) self.set(parent, (self.get(parent) ?? parent.dur) - e.dur);
+    self.set(e, e.dur);
+    stack.push(e);
+  }
+  const byName = new Map();
+  for (const [e, us] of self) byName.set(e.name, (byName.get(e.name) || 0) + Math.max(0, us) / 1000);
+  const idb = traceEvents.filter((e) => e.ph === 'X' && /IndexedDB|IDB/i.test(`${e.cat} ${e.name}`) && e.pid !== best.pid);
+  const idbMs = idb.reduce((n, e) => n + (e.dur || 0), 0) / 1000;
+  return { busy: best.busy / 1000, byName: [...byName.entries()].sort((a, b) => b[1] - a[1]), idbMs, idbEvents: idb.length };
 }
