@@ -105,7 +105,7 @@ pub struct AppState {
     /// `reference.now(&store)` and reads only that.
     pub reference: Arc<reference::LiveReference>,
     /// Held for a whole push, so this process merges one push's mutations together. Per process: the
-    /// database's lock on the revision counter orders merges across processes (`Store::apply_mutation`).
+    /// database's lock on the revision counter orders merges across processes (`Store::begin_batch`).
     pub push_lock: Arc<tokio::sync::Mutex<()>>,
     pub passwords: Arc<auth::Passwords>,
     /// Per process: with several processes behind a proxy each counts its own failed logins.

@@ -4,13 +4,14 @@
 //! upload it appends to (`store/evidence.rs`); the schemas live in `migrations/sqlite` and
 //! `migrations/postgres`.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use thidua_domain::merge::{self, StoredRecord};
 use thidua_domain::org::{OrgCatalog, UnitCode, UnitList};
-use thidua_domain::protocol::{Mutation, MutationResult, Outcome, Record, RecordId};
+use thidua_domain::protocol::{DeviceId, Mutation, MutationResult, Outcome, Record, RecordId};
 use thidua_domain::FieldError;
 
 use crate::auth::{Role, User};
@@ -146,98 +147,34 @@ impl Store {
         Ok(value as u64)
     }
 
-    /// Applies one mutation in one transaction: the stored answer for a mutation seen before;
-    /// otherwise `check`'s errors as a rejection, or the merge, writing the record, the revision
-    /// counter and the answer together. The caller serialises pushes within this process; across
-    /// processes, SQLite's write lock or PostgreSQL's row lock on the counter does.
+    /// Applies one mutation in a transaction of its own ([`BatchWrite`] with one mutation): the demo
+    /// and the first run's seeds write this way.
     pub async fn apply_mutation(
         &self,
         mutation: &Mutation,
         check: impl FnOnce(&Mutation) -> Vec<FieldError>,
     ) -> Result<MutationResult, ApiError> {
-        let db = ApiError::database;
-        let (mut tx, last) = self.begin_ordered().await?;
-        let mutation_id = mutation.id.to_string();
-
-        let earlier: Option<String> =
-            sqlx::query_scalar("SELECT response FROM applied_mutations WHERE mutation_id = $1")
-                .bind(&mutation_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        if let Some(response) = earlier {
-            tx.rollback().await.map_err(db)?;
-            return serde_json::from_str(&response)
-                .map_err(|e| ApiError::corrupt("applied_mutations.response", e));
-        }
-
-        let errors = check(mutation);
-        let result = if !errors.is_empty() {
-            MutationResult {
-                mutation: mutation.id,
-                outcome: Outcome::Rejected { errors },
-                record: None,
-            }
-        } else {
-            let record_id = mutation.record.id.to_string();
-            let row = sqlx::query(&format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
-            ))
-            .bind(&record_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let current = row.as_ref().map(stored_from_row).transpose()?;
-            let next = last as u64 + 1;
-            // A report the district accepted locks its records until it is returned: read under
-            // the counter's lock, which an acceptance or a return also takes, so a change is either
-            // in before the decision or meets it.
-            let identity = current.as_ref().map_or(&mutation.record, |c| &c.record);
-            let locked: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM submissions
-                 WHERE org_unit = $1 AND period = $2 AND data_set = $3 AND state = $4",
-            )
-            .bind(identity.org_unit.as_str())
-            .bind(identity.period.as_str())
-            .bind(serde_name(&identity.data_set))
-            .bind(SubmissionState::Accepted.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-            let (stored, outcome) = if locked > 0 {
-                merge::apply_locked(current.as_ref(), mutation, next)
-            } else {
-                merge::apply(current.as_ref(), mutation, next)
-            };
-            if let Some(stored) = stored.as_ref().filter(|s| s.record.revision == next) {
-                // something changed: the record takes the next revision, and the counter moves with it
-                write_record(&mut tx, stored).await?;
-                sqlx::query("UPDATE server_sequence SET value = $1 WHERE name = 'revision'")
-                    .bind(next as i64)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-            }
-            MutationResult {
-                mutation: mutation.id,
-                outcome,
-                record: stored.map(|s| s.record),
-            }
-        };
-
-        let response =
-            serde_json::to_string(&result).map_err(|e| ApiError::corrupt("MutationResult", e))?;
-        sqlx::query(
-            "INSERT INTO applied_mutations (mutation_id, record_id, response) VALUES ($1, $2, $3)",
-        )
-        .bind(&mutation_id)
-        .bind(mutation.record.id.to_string())
-        .bind(response)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        let mut batch = self.begin_batch().await?;
+        let result = batch.apply(mutation, check).await?;
+        batch.commit().await?;
         Ok(result)
+    }
+
+    /// Starts a push batch: one transaction, holding the revision counter from now to its commit
+    /// ([`Store::begin_ordered`]). The caller serialises pushes within this process; across
+    /// processes, SQLite's write lock or PostgreSQL's row lock on the counter does.
+    pub async fn begin_batch(&self) -> Result<BatchWrite, ApiError> {
+        let (tx, last) = self.begin_ordered().await?;
+        Ok(BatchWrite {
+            tx,
+            last,
+            moved: false,
+            locks: HashMap::new(),
+            records: HashMap::new(),
+            answers: HashMap::new(),
+            dirty: Vec::new(),
+            new_answers: Vec::new(),
+        })
     }
 
     /// A transaction that holds the revision counter (returned with it) until it ends: writers of
@@ -313,6 +250,292 @@ impl Store {
             .map(|row| stored_from_row(row).map(|s| s.record))
             .collect()
     }
+}
+
+/// A push batch being written ([`Store::begin_batch`]): every mutation of the batch, its answers and
+/// the device's last push go into one transaction, committed together by [`BatchWrite::commit`] (one
+/// write to disk per push, not one per mutation); dropped, nothing of it is kept, and the device
+/// sends the batch again (each mutation id is still applied at most once).
+///
+/// The batch reads what it needs in a few statements ([`BatchWrite::prefetch`]: the earlier answers
+/// and the stored records of all its mutations at once), merges in memory, each mutation seeing the
+/// ones before it, and writes the records and answers at the commit, a few rows per statement.
+pub struct BatchWrite {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// The last revision handed out, this batch's included.
+    last: i64,
+    /// Whether this batch handed out a revision (the counter is written once, at the commit).
+    moved: bool,
+    /// Whether a (unit, period, data set) belongs to an accepted report, as read in this transaction:
+    /// a decision queues on the counter this transaction holds, so the answer cannot change before
+    /// the commit.
+    locks: HashMap<(String, String, String), bool>,
+    /// Records by id as this transaction sees them (None: not stored), once read or written.
+    records: HashMap<String, Option<StoredRecord>>,
+    /// The stored answer of each mutation id read or given so far (None: never seen).
+    answers: HashMap<String, Option<String>>,
+    /// Records written by this batch, in order, each once (its latest version is in `records`).
+    dirty: Vec<String>,
+    /// Answers given by this batch: (mutation id, record id, answer).
+    new_answers: Vec<(String, String, String)>,
+}
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's limits on bound values, and small
+/// enough that binding stays cheap (SQLite finds each `$n` by a scan of the statement's parameters).
+const ROWS_PER_INSERT: usize = 20;
+
+impl BatchWrite {
+    /// Reads, in a few statements, the earlier answers of `mutations` and the stored records they
+    /// write, plus the records of `also` (a commendation's example), so that applying them reads
+    /// nothing more. Optional: [`BatchWrite::apply`] reads what was not prefetched.
+    pub async fn prefetch(
+        &mut self,
+        mutations: &[Mutation],
+        also: &[RecordId],
+    ) -> Result<(), ApiError> {
+        let ids: Vec<String> = mutations.iter().map(|m| m.id.to_string()).collect();
+        self.load_answers(&ids).await?;
+        let records: Vec<String> = mutations
+            .iter()
+            .map(|m| m.record.id)
+            .chain(also.iter().copied())
+            .map(|id| id.to_string())
+            .collect();
+        self.load_records(&records).await
+    }
+
+    /// Reads the answers of the ids not read yet.
+    async fn load_answers(&mut self, ids: &[String]) -> Result<(), ApiError> {
+        let missing = unique_missing(ids, &self.answers);
+        for chunk in missing.chunks(ROWS_PER_INSERT * 4) {
+            let sql = format!(
+                "SELECT mutation_id, response FROM applied_mutations WHERE mutation_id IN ({})",
+                dashboard::placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            let rows = query
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(ApiError::database)?;
+            for id in chunk {
+                self.answers.insert(id.clone(), None);
+            }
+            for row in rows {
+                let corrupt = |e: sqlx::Error| ApiError::corrupt("applied_mutations row", e);
+                let id: String = row.try_get("mutation_id").map_err(corrupt)?;
+                let response: String = row.try_get("response").map_err(corrupt)?;
+                self.answers.insert(id, Some(response));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the records of the ids not read yet.
+    async fn load_records(&mut self, ids: &[String]) -> Result<(), ApiError> {
+        let missing = unique_missing(ids, &self.records);
+        for chunk in missing.chunks(ROWS_PER_INSERT * 4) {
+            let sql = format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({})",
+                dashboard::placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            let rows = query
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(ApiError::database)?;
+            for id in chunk {
+                self.records.insert(id.clone(), None);
+            }
+            for row in &rows {
+                let stored = stored_from_row(row)?;
+                self.records
+                    .insert(stored.record.id.to_string(), Some(stored));
+            }
+        }
+        Ok(())
+    }
+
+    /// The record of `id` as stored (deleted or not), with this batch's own writes.
+    pub async fn record(&mut self, id: RecordId) -> Result<Option<Record>, ApiError> {
+        let key = id.to_string();
+        self.load_records(std::slice::from_ref(&key)).await?;
+        Ok(self
+            .records
+            .get(&key)
+            .cloned()
+            .flatten()
+            .map(|stored| stored.record))
+    }
+
+    /// Applies one mutation of the batch: the stored answer for a mutation seen before (in an
+    /// earlier push or earlier in this one); otherwise `check`'s errors as a rejection, or the merge
+    /// against the record as this transaction has it. Mutations are merged one after the other, each
+    /// seeing the writes of those before it; nothing is written before [`BatchWrite::commit`].
+    pub async fn apply(
+        &mut self,
+        mutation: &Mutation,
+        check: impl FnOnce(&Mutation) -> Vec<FieldError>,
+    ) -> Result<MutationResult, ApiError> {
+        let mutation_id = mutation.id.to_string();
+        let record_id = mutation.record.id.to_string();
+        self.load_answers(std::slice::from_ref(&mutation_id))
+            .await?;
+        if let Some(Some(response)) = self.answers.get(&mutation_id) {
+            return serde_json::from_str(response)
+                .map_err(|e| ApiError::corrupt("applied_mutations.response", e));
+        }
+
+        let errors = check(mutation);
+        let result = if !errors.is_empty() {
+            MutationResult {
+                mutation: mutation.id,
+                outcome: Outcome::Rejected { errors },
+                record: None,
+            }
+        } else {
+            self.load_records(std::slice::from_ref(&record_id)).await?;
+            let current = self.records.get(&record_id).cloned().flatten();
+            let next = self.last as u64 + 1;
+            // A report the district accepted locks its records until it is returned: read under
+            // the counter's lock, which an acceptance or a return also takes, so a change is either
+            // in before the decision or meets it.
+            let identity = current.as_ref().map_or(&mutation.record, |c| &c.record);
+            let locked = self.locked(identity).await?;
+            let (stored, outcome) = if locked {
+                merge::apply_locked(current.as_ref(), mutation, next)
+            } else {
+                merge::apply(current.as_ref(), mutation, next)
+            };
+            if let Some(stored) = stored.as_ref().filter(|s| s.record.revision == next) {
+                // something changed: the record takes the next revision
+                if !self.dirty.contains(&record_id) {
+                    self.dirty.push(record_id.clone());
+                }
+                self.records.insert(record_id.clone(), Some(stored.clone()));
+                self.last = next as i64;
+                self.moved = true;
+            }
+            MutationResult {
+                mutation: mutation.id,
+                outcome,
+                record: stored.map(|s| s.record),
+            }
+        };
+
+        let response =
+            serde_json::to_string(&result).map_err(|e| ApiError::corrupt("MutationResult", e))?;
+        self.answers
+            .insert(mutation_id.clone(), Some(response.clone()));
+        self.new_answers.push((mutation_id, record_id, response));
+        Ok(result)
+    }
+
+    /// Whether `record`'s unit, period and data set belong to a report the district accepted.
+    async fn locked(&mut self, record: &Record) -> Result<bool, ApiError> {
+        let key = (
+            record.org_unit.as_str().to_string(),
+            record.period.as_str().to_string(),
+            serde_name(&record.data_set),
+        );
+        if let Some(&locked) = self.locks.get(&key) {
+            return Ok(locked);
+        }
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM submissions
+             WHERE org_unit = $1 AND period = $2 AND data_set = $3 AND state = $4",
+        )
+        .bind(key.0.as_str())
+        .bind(key.1.as_str())
+        .bind(key.2.as_str())
+        .bind(SubmissionState::Accepted.as_str())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(ApiError::database)?;
+        self.locks.insert(key, count > 0);
+        Ok(count > 0)
+    }
+
+    /// Notes the pushing device's last push with the batch (the completeness view reads it).
+    pub async fn note_push(
+        &mut self,
+        device: DeviceId,
+        user_id: &str,
+        org_unit: &UnitCode,
+        session_hash: &str,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        dashboard::note_push_query(device, user_id, org_unit, session_hash, now)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(ApiError::database)?;
+        Ok(())
+    }
+
+    /// Keeps the batch: the records, the answers, the revision counter and the device's note, in one
+    /// commit. Only then may the answers be sent.
+    pub async fn commit(mut self) -> Result<(), ApiError> {
+        let db = ApiError::database;
+        let started = std::time::Instant::now();
+        let dirty = std::mem::take(&mut self.dirty);
+        let written: Vec<&StoredRecord> = dirty
+            .iter()
+            .filter_map(|id| self.records.get(id).and_then(Option::as_ref))
+            .collect();
+        for chunk in written.chunks(ROWS_PER_INSERT) {
+            write_records(&mut self.tx, chunk).await?;
+        }
+        let answers = std::mem::take(&mut self.new_answers);
+        for chunk in answers.chunks(ROWS_PER_INSERT * 2) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", dashboard::placeholders(3 * i + 1, 3)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO applied_mutations (mutation_id, record_id, response) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (mutation, record, response) in chunk {
+                query = query
+                    .bind(mutation.as_str())
+                    .bind(record.as_str())
+                    .bind(response.as_str());
+            }
+            query.execute(&mut *self.tx).await.map_err(db)?;
+        }
+        if self.moved {
+            sqlx::query("UPDATE server_sequence SET value = $1 WHERE name = 'revision'")
+                .bind(self.last)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db)?;
+        }
+        let written = started.elapsed();
+        self.tx.commit().await.map_err(db)?;
+        // where a push's time goes (RUST_LOG=thidua_server=debug): see sync::apply_batch
+        tracing::debug!(
+            records = dirty.len(),
+            answers = answers.len(),
+            write_us = written.as_micros() as u64,
+            commit_us = (started.elapsed() - written).as_micros() as u64,
+            "batch stored"
+        );
+        Ok(())
+    }
+}
+
+/// The ids of `ids` not yet in `known`, each once.
+fn unique_missing<T>(ids: &[String], known: &HashMap<String, T>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter()
+        .filter(|id| !known.contains_key(*id) && seen.insert(id.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// An account as the `users` table holds it.
@@ -858,7 +1081,7 @@ impl Store {
     /// [`ReferenceWrite::version`] is the latest, so a change built on it overwrites nobody's.
     pub async fn begin_reference_change(&self) -> Result<ReferenceWrite, ApiError> {
         let db = ApiError::database;
-        // as in apply_mutation: SQLite's write lock now, or PostgreSQL's lock on the version row
+        // as a push batch does (begin_ordered): SQLite's write lock now, or PostgreSQL's lock on the version row
         let (mut tx, lock_version) = match self.backend {
             Backend::Sqlite => (
                 self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
@@ -987,36 +1210,43 @@ pub(crate) fn username_taken(username: &str) -> ApiError {
     )])
 }
 
-async fn write_record(
+/// Upserts `records` (each id once) in one statement.
+async fn write_records(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    stored: &StoredRecord,
+    records: &[&StoredRecord],
 ) -> Result<(), ApiError> {
     let json = |what: &str, value: Result<String, serde_json::Error>| {
         value.map_err(|e| ApiError::corrupt(what, e))
     };
-    let record = &stored.record;
-    sqlx::query(
+    let rows: Vec<String> = (0..records.len())
+        .map(|i| format!("({})", dashboard::placeholders(10 * i + 1, 10)))
+        .collect();
+    let sql = format!(
         "INSERT INTO records (id, data_set, org_unit, period, fields, stamps, conflicts, deleted, revision,
                               household_class)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         VALUES {}
          ON CONFLICT (id) DO UPDATE SET
            fields = excluded.fields, stamps = excluded.stamps, conflicts = excluded.conflicts,
            deleted = excluded.deleted, revision = excluded.revision,
            household_class = excluded.household_class",
-    )
-    .bind(record.id.to_string())
-    .bind(serde_name(&record.data_set))
-    .bind(record.org_unit.as_str())
-    .bind(record.period.as_str())
-    .bind(json("fields", serde_json::to_string(&record.fields))?)
-    .bind(json("stamps", serde_json::to_string(&stored.stamps))?)
-    .bind(json("conflicts", serde_json::to_string(&record.conflicts))?)
-    .bind(i16::from(record.deleted))
-    .bind(record.revision as i64)
-    .bind(household_class(record))
-    .execute(&mut **tx)
-    .await
-    .map_err(ApiError::database)?;
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for stored in records {
+        let record = &stored.record;
+        query = query
+            .bind(record.id.to_string())
+            .bind(serde_name(&record.data_set))
+            .bind(record.org_unit.as_str().to_string())
+            .bind(record.period.as_str().to_string())
+            .bind(json("fields", serde_json::to_string(&record.fields))?)
+            .bind(json("stamps", serde_json::to_string(&stored.stamps))?)
+            .bind(json("conflicts", serde_json::to_string(&record.conflicts))?)
+            .bind(i16::from(record.deleted))
+            .bind(record.revision as i64)
+            .bind(household_class(record));
+    }
+    query.execute(&mut **tx).await.map_err(ApiError::database)?;
     Ok(())
 }
 
@@ -1039,23 +1269,28 @@ fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Resul
 fn stored_from_row(row: &AnyRow) -> Result<StoredRecord, ApiError> {
     let corrupt = |e: &dyn std::fmt::Display| ApiError::corrupt("records row", e);
     let text = |name: &str| row.try_get::<String, _>(name).map_err(|e| corrupt(&e));
-    let parse = |name: &str| -> Result<serde_json::Value, ApiError> {
-        serde_json::from_str(&text(name)?).map_err(|e| corrupt(&e))
-    };
     let record = Record {
         id: from_value(text("id")?.into())?,
         data_set: from_value(text("data_set")?.into())?,
         org_unit: from_value(text("org_unit")?.into())?,
         period: from_value(text("period")?.into())?,
-        fields: from_value(parse("fields")?)?,
+        fields: json_column(row, "fields")?,
         revision: row.try_get::<i64, _>("revision").map_err(|e| corrupt(&e))? as u64,
         deleted: row.try_get::<i64, _>("deleted").map_err(|e| corrupt(&e))? != 0,
-        conflicts: from_value(parse("conflicts")?)?,
+        conflicts: json_column(row, "conflicts")?,
     };
     Ok(StoredRecord {
         record,
-        stamps: from_value(parse("stamps")?)?,
+        stamps: json_column(row, "stamps")?,
     })
+}
+
+/// A JSON text column read straight into its type (a push reads a record per mutation: no
+/// intermediate `serde_json::Value`).
+fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, name: &str) -> Result<T, ApiError> {
+    let corrupt = |e: &dyn std::fmt::Display| ApiError::corrupt("records row", e);
+    let text = row.try_get::<&str, _>(name).map_err(|e| corrupt(&e))?;
+    serde_json::from_str(text).map_err(|e| corrupt(&e))
 }
 
 /// The name serde gives a unit enum variant ("household", "commune"): the stored form of domain enums,

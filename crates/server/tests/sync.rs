@@ -53,6 +53,66 @@ async fn a_repeated_mutation_is_applied_once_and_answered_the_same() {
     assert_eq!(records[0].revision, 1);
 }
 
+/// A push batch is one transaction that merges its mutations one after the other: a later mutation
+/// sees the earlier ones' writes, a repeated id gets the first answer, and the batch is stored whole.
+#[tokio::test]
+async fn a_batch_sees_its_own_writes_and_is_stored_whole() {
+    let app = spawn_app().await;
+    let device = new_device();
+    let created = create(device, new_household("03646"));
+    // the same record edited later in the same batch (an imported outbox can hold both)
+    let mut renamed = created.record.clone();
+    renamed
+        .fields
+        .insert("head_name".into(), json!("Lò Thị Bình"));
+    let edit = mutation(device, renamed, 1, &["head_name"]);
+    let other = create(device, new_household("03646"));
+
+    let answer = app
+        .push(
+            device,
+            vec![
+                created.clone(),
+                edit.clone(),
+                created.clone(),
+                other.clone(),
+            ],
+        )
+        .await;
+    let outcomes: Vec<Outcome> = answer.results.iter().map(|r| r.outcome.clone()).collect();
+    assert_eq!(
+        outcomes[..2],
+        [
+            Outcome::Applied { revision: 1 },
+            Outcome::Applied { revision: 2 }
+        ]
+    );
+    assert_eq!(
+        answer.results[2], answer.results[0],
+        "a repeat within the batch gets the first answer"
+    );
+    assert_eq!(outcomes[3], Outcome::Applied { revision: 3 });
+    assert_eq!(app.latest_revision().await, 3);
+
+    let records = app.pull_all().await;
+    assert_eq!(records.len(), 2);
+    let first = records.iter().find(|r| r.id == created.record.id).unwrap();
+    assert_eq!(first.revision, 2);
+    assert_eq!(first.fields["head_name"], json!("Lò Thị Bình"));
+
+    // the batch sent again (its answer was lost): the same answers, nothing written
+    let again = app.push(device, vec![created, edit, other]).await;
+    assert_eq!(
+        again.results,
+        vec![
+            answer.results[0].clone(),
+            answer.results[1].clone(),
+            answer.results[3].clone()
+        ]
+    );
+    assert_eq!(app.latest_revision().await, 3);
+}
+
 #[tokio::test]
 async fn pulls_page_through_revisions_and_filter_by_unit() {
     let app = spawn_app().await;

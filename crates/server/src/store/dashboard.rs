@@ -32,7 +32,7 @@ impl DeviceRow {
 }
 
 /// `$first, $first+1, …` for `count` values.
-fn placeholders(first: usize, count: usize) -> String {
+pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -238,21 +238,10 @@ impl Store {
         session_hash: &str,
         now: i64,
     ) -> Result<(), ApiError> {
-        sqlx::query(
-            "INSERT INTO devices (device_id, user_id, org_unit, session_hash, last_push_at, last_pull_at)
-             VALUES ($1, $2, $3, $4, $5, NULL)
-             ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id,
-               org_unit = excluded.org_unit, session_hash = excluded.session_hash,
-               last_push_at = excluded.last_push_at",
-        )
-        .bind(device.to_string())
-        .bind(user_id)
-        .bind(org_unit.as_str())
-        .bind(session_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(ApiError::database)?;
+        note_push_query(device, user_id, org_unit, session_hash, now)
+            .execute(&self.pool)
+            .await
+            .map_err(ApiError::database)?;
         Ok(())
     }
 
@@ -328,4 +317,27 @@ impl Store {
         devices.sort_by_key(|d| std::cmp::Reverse(d.last_sync_at()));
         Ok(devices)
     }
+}
+
+/// The upsert that notes a device's push at `now` (one row per device): a push writes it in its
+/// batch's transaction ([`super::BatchWrite::note_push`]).
+pub(super) fn note_push_query<'q>(
+    device: DeviceId,
+    user_id: &'q str,
+    org_unit: &'q UnitCode,
+    session_hash: &'q str,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(
+        "INSERT INTO devices (device_id, user_id, org_unit, session_hash, last_push_at, last_pull_at)
+         VALUES ($1, $2, $3, $4, $5, NULL)
+         ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id,
+           org_unit = excluded.org_unit, session_hash = excluded.session_hash,
+           last_push_at = excluded.last_push_at",
+    )
+    .bind(device.to_string())
+    .bind(user_id)
+    .bind(org_unit.as_str())
+    .bind(session_hash)
+    .bind(now)
 }

@@ -140,7 +140,7 @@ impl Store {
         let id = e.id.to_string();
         let end = offset + bytes.len() as u64;
         debug_assert!(!bytes.is_empty() && end <= e.size);
-        // SQLite: the write lock now, as apply_mutation takes it. PostgreSQL: the UPDATE below locks
+        // SQLite: the write lock now, as a push batch takes it. PostgreSQL: the UPDATE below locks
         // the row; a second copy of the chunk waits for it, then finds `received` moved: no row.
         let mut tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
