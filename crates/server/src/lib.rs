@@ -34,7 +34,8 @@
 //!   records or accepted reports only, and the records behind each figure ([`dashboard`])
 //! - `GET /api/completeness`: each commune's submissions per data set, the last sync of its devices,
 //!   and whether it has gone `stale_days` without one ([`dashboard`]); pushes and pulls note each
-//!   device's last sync (a pull names its device in the `X-Thidua-Device` header)
+//!   device's last sync (a pull names its device in the `X-Thidua-Device` header; a device's pulls
+//!   are noted at most once a minute)
 //! - `GET /api/boundaries/2023|2025`: the districts' or the 2025 communes' boundaries for the map,
 //!   from the files of THIDUA_BOUNDARIES_DIR, matched to unit codes ([`boundaries`])
 //! - `POST /api/export?format=xlsx|csv`: any table the app shows (`{"title","columns","rows"}`) as

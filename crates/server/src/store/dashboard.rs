@@ -31,6 +31,9 @@ impl DeviceRow {
     }
 }
 
+/// A pull is noted at most once in this many seconds per device ([`Store::note_pull`]).
+pub const PULL_NOTE_EVERY: i64 = 60;
+
 /// `$first, $first+1, …` for `count` values.
 pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -246,7 +249,11 @@ impl Store {
     }
 
     /// Notes a pull at `now`: of `device` when the request named it (one upsert), or else of the
-    /// devices that pushed with the same session (one update).
+    /// devices that pushed with the same session (one update). A device whose row already holds a
+    /// pull by the same account and session less than [`PULL_NOTE_EVERY`] seconds ago is not written
+    /// again (only read): the view shows minutes and judges staleness in days, and a tablet paging
+    /// through its first sync, or syncing after every save, would otherwise take the database's write
+    /// lock and a write to disk for every page.
     pub async fn note_pull(
         &self,
         device: Option<DeviceId>,
@@ -255,22 +262,47 @@ impl Store {
         session_hash: &str,
         now: i64,
     ) -> Result<(), ApiError> {
+        let recent = now - PULL_NOTE_EVERY;
         let query = match device {
-            Some(device) => sqlx::query(
-                "INSERT INTO devices (device_id, user_id, org_unit, session_hash, last_push_at, last_pull_at)
-                 VALUES ($1, $2, $3, $4, NULL, $5)
-                 ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id,
-                   org_unit = excluded.org_unit, session_hash = excluded.session_hash,
-                   last_pull_at = excluded.last_pull_at",
-            )
-            .bind(device.to_string())
-            .bind(user_id)
-            .bind(org_unit.as_str())
-            .bind(session_hash)
-            .bind(now),
-            None => sqlx::query("UPDATE devices SET last_pull_at = $1 WHERE session_hash = $2")
+            Some(device) => {
+                let noted: Option<i64> = sqlx::query_scalar(
+                    "SELECT last_pull_at FROM devices
+                     WHERE device_id = $1 AND user_id = $2 AND org_unit = $3 AND session_hash = $4
+                       AND last_pull_at > $5 AND last_pull_at <= $6",
+                )
+                .bind(device.to_string())
+                .bind(user_id)
+                .bind(org_unit.as_str())
+                .bind(session_hash)
+                .bind(recent)
                 .bind(now)
-                .bind(session_hash),
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(ApiError::database)?;
+                if noted.is_some() {
+                    return Ok(());
+                }
+                sqlx::query(
+                    "INSERT INTO devices (device_id, user_id, org_unit, session_hash, last_push_at, last_pull_at)
+                     VALUES ($1, $2, $3, $4, NULL, $5)
+                     ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id,
+                       org_unit = excluded.org_unit, session_hash = excluded.session_hash,
+                       last_pull_at = excluded.last_pull_at",
+                )
+                .bind(device.to_string())
+                .bind(user_id)
+                .bind(org_unit.as_str())
+                .bind(session_hash)
+                .bind(now)
+            }
+            None => sqlx::query(
+                "UPDATE devices SET last_pull_at = $1
+                 WHERE session_hash = $2
+                   AND (last_pull_at IS NULL OR last_pull_at <= $3 OR last_pull_at > $1)",
+            )
+            .bind(now)
+            .bind(session_hash)
+            .bind(recent),
         };
         query
             .execute(&self.pool)
