@@ -66,9 +66,11 @@ setup_postgres_tools() {
     fi
 }
 
-# a throwaway PostgreSQL cluster on 127.0.0.1:55432, owned by the postgres user (root cannot run initdb)
+# a throwaway PostgreSQL cluster on 127.0.0.1:55432, owned by the postgres user (root cannot run initdb).
+# PG_PORT moves it; PG_SETTINGS replaces its extra settings ("-c fsync=off" by default: tests need no
+# durability; the benchmarks set it empty to measure PostgreSQL as production runs it).
 start_postgres() {
-    local bin
+    local bin port="${PG_PORT:-55432}" settings="${PG_SETTINGS--c fsync=off}"
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     PG_BIN="$bin"
     PG_DIR=$(mktemp -d)
@@ -80,9 +82,9 @@ start_postgres() {
     fi
     "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
     "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" \
-        -o "-p 55432 -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" -w start >/dev/null
+        -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 $settings" -w start >/dev/null
     PG_AS=("${as_pg[@]}")
-    POSTGRES_URL="postgres://postgres@127.0.0.1:55432/postgres"
+    POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
     trap stop_postgres EXIT
 }
 
