@@ -23,6 +23,20 @@ pub struct Stamp {
     pub revision: u64,
     pub mutation: MutationId,
     pub device: DeviceId,
+    /// Another device that wrote the same value concurrently (two officers typed the same number).
+    /// The stamp names one writer; this keeps the other, so that a later write by either device that
+    /// has not seen the other's is still concurrent with it, and meets it as a conflict rather than
+    /// writing over a value its writer never saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub also: Option<CoWriter>,
+}
+
+/// The other writer of a value two devices wrote alike ([`Stamp::also`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoWriter {
+    pub revision: u64,
+    pub mutation: MutationId,
+    pub device: DeviceId,
 }
 
 /// A record as the server stores it: the record plus a stamp per field (including `_deleted`).
@@ -45,6 +59,7 @@ pub fn apply(
         revision,
         mutation: mutation.id,
         device: mutation.device,
+        also: None,
     };
     let Some(current) = current else {
         // a new record: everything the device sent is written
@@ -101,9 +116,22 @@ pub fn apply(
     for field in changed {
         let new_value = incoming.get(field).cloned().unwrap_or(Value::Null);
         let old_value = fields.get(field).cloned().unwrap_or(Value::Null);
-        let concurrent = stamps
-            .get(field)
-            .filter(|s| s.revision > mutation.base_revision && s.device != mutation.device);
+        // concurrent: written at a revision this device had not seen, by another device (the stamp's
+        // writer, or the co-writer of a value two devices wrote alike)
+        let concurrent = stamps.get(field).and_then(|s| {
+            if s.revision > mutation.base_revision && s.device != mutation.device {
+                Some((s.mutation, s.device, s.revision))
+            } else if s.device == mutation.device && s.mutation > mutation.id {
+                None // an older write of the stamp's own device: stale, below
+            } else {
+                s.also
+                    .as_ref()
+                    .filter(|co| {
+                        co.revision > mutation.base_revision && co.device != mutation.device
+                    })
+                    .map(|co| (co.mutation, co.device, co.revision))
+            }
+        });
         match concurrent {
             None => {
                 // sequential: a later write by this device, or a write based on the latest revision.
@@ -129,6 +157,7 @@ pub fn apply(
                             revision,
                             mutation: winner.mutation,
                             device: winner.device,
+                            also: None,
                         },
                     );
                     conflicted.push(field.to_string());
@@ -140,14 +169,32 @@ pub fn apply(
                 fields.insert(field.to_string(), new_value);
                 stamps.insert(field.to_string(), stamp.clone());
             }
-            Some(theirs) => {
-                let theirs = theirs.clone();
+            Some((their_mutation, their_device, their_revision)) => {
                 if new_value == old_value && !conflicts.contains_key(field) {
-                    // both sides wrote the same value: no conflict; the stamp keeps the greater writer
-                    // so that later merges do not depend on which came first
-                    if mutation.id > theirs.mutation {
-                        stamps.insert(field.to_string(), stamp.clone());
-                    }
+                    // both sides wrote the same value: no conflict. The stamp keeps the greater
+                    // writer, so that later merges do not depend on which came first, and names the
+                    // other as its co-writer (see `Stamp::also`)
+                    let current_stamp = stamps.get(field).cloned().expect("concurrent: stamped");
+                    let joined = if mutation.id > their_mutation {
+                        Stamp {
+                            also: Some(CoWriter {
+                                revision: their_revision,
+                                mutation: their_mutation,
+                                device: their_device,
+                            }),
+                            ..stamp.clone()
+                        }
+                    } else {
+                        Stamp {
+                            also: Some(CoWriter {
+                                revision,
+                                mutation: mutation.id,
+                                device: mutation.device,
+                            }),
+                            ..current_stamp
+                        }
+                    };
+                    stamps.insert(field.to_string(), joined);
                     continue;
                 }
                 let winner = add_version(
@@ -156,8 +203,8 @@ pub fn apply(
                     mutation,
                     new_value,
                     Some(ConflictVersion {
-                        mutation: theirs.mutation,
-                        device: theirs.device,
+                        mutation: their_mutation,
+                        device: their_device,
                         value: old_value,
                     }),
                 );
@@ -169,6 +216,7 @@ pub fn apply(
                         revision,
                         mutation: winner.mutation,
                         device: winner.device,
+                        also: None,
                     },
                 );
                 conflicted.push(field.to_string());
@@ -287,6 +335,7 @@ pub fn apply_locked(
                 revision,
                 mutation: ACCEPTED_REPORT,
                 device: NO_DEVICE,
+                also: None,
             },
         );
         stored.record.conflicts = vec![Conflict {
@@ -387,6 +436,7 @@ pub fn apply_locked(
             revision,
             mutation: ACCEPTED_REPORT,
             device: NO_DEVICE,
+            also: None,
         });
         stamp.revision = revision;
     }

@@ -487,3 +487,41 @@ fn a_record_created_in_a_locked_report_is_kept_deleted_with_its_values_in_view()
     .unwrap();
     assert_eq!(ordinary, json!({"conflict": {"revision": 1, "fields": []}}));
 }
+
+/// Found by the fault-injection harness (seed 2023): officers A and B both typed 4 members while
+/// apart, then B, still not having seen A's write, changed it to 5. B's 5 must meet A's 4 as a
+/// conflict: A never saw B's change, and without it A's value would vanish, overwritten by a write
+/// that looked sequential only because the two 4s were stored as one. In either arrival order.
+#[test]
+fn a_value_two_devices_wrote_alike_is_not_overwritten_by_either_unseen() {
+    let a = mutation(20, 2, 1, &[("members", json!(4))]);
+    let b = mutation(30, 3, 1, &[("members", json!(4))]);
+    let b_later = mutation(40, 3, 1, &[("members", json!(5))]);
+    for (first, second) in [(&a, &b), (&b, &a)] {
+        let (s2, _) = apply(Some(&created()), first, 2);
+        let (s3, outcome) = apply(s2.as_ref(), second, 3);
+        assert!(matches!(outcome, Outcome::Merged { .. }), "{outcome:?}");
+        let (s4, outcome) = apply(s3.as_ref(), &b_later, 4);
+        assert!(
+            matches!(&outcome, Outcome::Conflict { fields, .. } if fields == &vec!["members".to_string()]),
+            "{outcome:?}"
+        );
+        let record = &s4.unwrap().record;
+        let versions: Vec<&Value> = record.conflicts[0]
+            .versions
+            .iter()
+            .map(|v| &v.value)
+            .collect();
+        assert!(
+            versions.contains(&&json!(4)) && versions.contains(&&json!(5)),
+            "{versions:?}"
+        );
+    }
+    // once A's value has been seen (B's base is the revision that holds both 4s), B's edit is plain
+    let (s2, _) = apply(Some(&created()), &a, 2);
+    let (s3, _) = apply(s2.as_ref(), &b, 3);
+    let seen = mutation(50, 3, 3, &[("members", json!(5))]);
+    let (s4, outcome) = apply(s3.as_ref(), &seen, 4);
+    assert_eq!(outcome, Outcome::Applied { revision: 4 });
+    assert_eq!(s4.unwrap().record.fields["members"], json!(5));
+}

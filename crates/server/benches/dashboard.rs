@@ -178,6 +178,7 @@ async fn store(path: &std::path::Path, records: &[Record]) {
                         revision: r.revision,
                         mutation: MutationId(r.id.0),
                         device,
+                        also: None,
                     },
                 )
             })
