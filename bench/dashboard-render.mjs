@@ -12,7 +12,7 @@ import { startServer, launchBrowser, openApp, ADMIN } from '../tests/e2e/harness
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : null;
+const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : process.env.BENCH_FRAGMENT ?? null;
 const HOUSEHOLDS = quick ? 6_000 : 60_000;
 const RUNS = quick ? 3 : 7;
 
