@@ -191,7 +191,36 @@ bench_dashboard() {
     } >"$BENCH_FRAGMENT"
 }
 
+# 10-first-load, 20-indexeddb, 30-sync: the browser benchmarks (bench/*.mjs; each builds what it needs —
+# the release build, the bench variant, the server — only when missing or older than its sources, and
+# reads $BENCH_FRAGMENT and $BENCH_QUICK itself)
+bench_browser_setup() {
+    setup_web_build
+    setup_browser
+    need_node
+    if [ ! -d bench/node_modules/playwright-core ]; then
+        (cd bench && npm ci --no-audit --no-fund)
+    fi
+}
+bench_first_load() {
+    bench_browser_setup
+    # the wasm's size by crate; without twiggy the fragment says so and the rest is measured
+    command -v twiggy >/dev/null || cargo install twiggy --version 0.8.0 --locked || true
+    node bench/first-load.mjs
+}
+bench_indexeddb() {
+    bench_browser_setup
+    node bench/indexeddb.mjs
+}
+bench_sync() {
+    bench_browser_setup
+    node bench/sync.mjs
+}
+
 # ---- the steps, in report order (one line each; browser steps 10–30 go before the server's)
+run_step 10-first-load bench_first_load
+run_step 20-indexeddb bench_indexeddb
+run_step 30-sync bench_sync
 run_step 40-server bench_server
 run_step 50-dashboard bench_dashboard
 
