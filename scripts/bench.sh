@@ -217,11 +217,27 @@ bench_sync() {
     node bench/sync.mjs
 }
 
+# 60-dashboard-render: the dashboard with 204 communes and 60,000 households behind it, the server's
+# answer and the browser's drawing timed apart (bench/dashboard-render.mjs; the e2e harness starts the
+# release server on a fresh SQLite file and drives Chromium)
+bench_dashboard_render() {
+    bench_browser_setup
+    [ -f dist/index.html ] || build_web
+    [ -x target/server/thidua-server ] || cargo build --profile server -p thidua-server --locked
+    setup_e2e
+    local quick=()
+    [ "$BENCH_QUICK" = 1 ] && quick=(--quick)
+    THIDUA_SERVER_BIN="$PWD/target/server/thidua-server" THIDUA_DIST="$PWD/dist" \
+        node bench/dashboard-render.mjs "${quick[@]}"
+}
+
 # ---- the steps, in report order (one line each; browser steps 10–30 go before the server's)
 run_step 10-first-load bench_first_load
 run_step 20-indexeddb bench_indexeddb
 run_step 30-sync bench_sync
 run_step 40-server bench_server
 run_step 50-dashboard bench_dashboard
+
+run_step 60-dashboard-render bench_dashboard_render
 
 assemble
