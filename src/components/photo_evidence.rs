@@ -9,7 +9,6 @@ use crate::i18n::{t, t_string, ui_lang, use_i18n};
 use crate::photos::{keep_photo, photo_url, MAX_PHOTOS};
 use crate::storage::photos::PhotoEntry;
 
-
 #[component]
 pub fn PhotoEvidence(
     /// The commune the photos are evidence for.
@@ -65,7 +64,9 @@ pub fn PhotoEvidence(
             let services = crate::services();
             for file in chosen {
                 if photos.with_untracked(|p| p.len()) >= MAX_PHOTOS {
-                    error.set(Some(t_string!(i18n, photos.too_many, max = MAX_PHOTOS).to_string()));
+                    error.set(Some(
+                        t_string!(i18n, photos.too_many, max = MAX_PHOTOS).to_string(),
+                    ));
                     break;
                 }
                 match keep_photo(
@@ -151,9 +152,12 @@ fn PhotoThumb(
                 None => t_string!(i18n, photos.on_server).to_string(),
                 Some(p) if p.complete => t_string!(i18n, photos.sent).to_string(),
                 Some(p) if p.received == 0 => t_string!(i18n, photos.waiting).to_string(),
-                Some(p) => {
-                    t_string!(i18n, photos.sending, percent = (p.progress() * 100.0).round()).to_string()
-                }
+                Some(p) => t_string!(
+                    i18n,
+                    photos.sending,
+                    percent = (p.progress() * 100.0).round()
+                )
+                .to_string(),
             })
         }
     };
