@@ -42,8 +42,14 @@ const shellBr = shell.reduce((n, f) => n + f.br, 0);
 const wasmShell = shell.find((f) => f.name.endsWith('.wasm'));
 
 // ---- the page's instrumentation: when the screen appears, long tasks, the wasm's instantiation
-const INSTRUMENT = () => {
+const INSTRUMENT = (options) => {
   const b = (window.__bench = { longtasks: [], visible: null, which: null, wasm: {} });
+  if (options && options.marker) {
+    // for a CPU profile only: a mark it can see, this function busy for 10 ms at a known time after the navigation's start
+    const __bench_navigation_start = () => { const end = performance.now() + 10; while (performance.now() < end); };
+    b.markAt = performance.now();
+    __bench_navigation_start();
+  }
   try {
     new PerformanceObserver((list) => { for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.startTime + e.duration]); })
       .observe({ type: 'longtask', buffered: true });
@@ -89,7 +95,7 @@ async function interactive(page) {
     const res = performance.getEntriesByType('resource');
     const end = (re) => Math.max(0, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd));
     const busy = b.longtasks.filter(([s]) => s < tti).reduce((n, [s, e]) => n + (e - s), 0);
-    return { tti, visible: b.visible, which: b.which, html: nav ? nav.responseEnd : null, js: end(/\.js$/), wasm: end(/\.wasm$/),
+    return { tti, markAt: b.markAt, visible: b.visible, which: b.which, html: nav ? nav.responseEnd : null, js: end(/\.js$/), wasm: end(/\.wasm$/),
       css: end(/\.css$/), instantiateStart: b.wasm.start ?? null, instantiateEnd: b.wasm.end ?? null, started: b.started ?? null,
       longTaskMs: busy, longTasks: b.longtasks.filter(([s]) => s < tti).length,
       fromServiceWorker: nav ? nav.workerStart > 0 : false };
@@ -283,7 +289,8 @@ function holdsBackTime() {
   const html = median(w.map((r) => r.html ?? 0));
   const fetches = median(w.map((r) => (r.instantiateStart ?? 0) - (r.html ?? 0)));
   parts.push(`Where the warm start's ${fmt(median(w.map((r) => r.tti)))} ms go (medians, CPU 4×): the HTML from the service worker ${fmt(html)} ms; ` +
-    `loading the JS glue until the wasm's instantiation starts ${fmt(fetches)} ms; fetching and compiling the ` +
+    `the CSS and the JS glue from the service worker (in at ${fmt(median(w.map((r) => r.js)))} ms) and running the glue until the ` +
+    `wasm's instantiation starts ${fmt(fetches)} ms; fetching and compiling the ` +
     `${kb(wasmShell.raw)} wasm from the cache ${fmt(compile)} ms; the Rust \`main\` and the first view ${fmt(startup)} ms; ` +
     `start-up to the list on screen (IndexedDB, session, units, the commune's ${fmt(HOUSEHOLDS)} households read and their first rows drawn) ${fmt(toScreen)} ms; ` +
     `then long tasks until the page is free ${fmt(toIdle)} ms. Long tasks before interactive: ` +
@@ -404,7 +411,7 @@ async function profileWarmList() {
     await other.createUser(OFFICER);
     await seed(other, HOUSEHOLDS);
     const context = await browser.newContext();
-    await context.addInitScript(INSTRUMENT);
+    await context.addInitScript(INSTRUMENT, { marker: true });
     const page = await context.newPage();
     await page.goto(other.url);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 120_000 });
@@ -423,21 +430,32 @@ async function profileWarmList() {
     const { profile: cpu } = await cdp.send('Profiler.stop');
     // and a Chrome trace of one more, for what the browser itself does (layout, style, IndexedDB)
     await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute',
-      'blink', 'loading', 'IndexedDB', 'disabled-by-default-v8.compile'] });
+      'blink', 'blink.user_timing', 'loading', 'IndexedDB', 'disabled-by-default-v8.compile'] });
     await page.reload({ waitUntil: 'commit' });
     const traced = await interactive(page);
-    const trace = traceSummary(await browser.stopTracing());
+    const trace = traceSummary(await browser.stopTracing(), { toMs: traced.tti });
     await context.close();
-    const summary = profileSummary(cpu);
+    const summary = profileSummary(cpu, { marker: { name: '__bench_navigation_start', at: r.markAt }, from: 0, to: r.tti });
+    if (!summary.windowed) console.log('the profile\'s navigation mark was not sampled: the whole recording is summarised');
+    const kindMs = (re) => summary.kinds.filter(([k]) => re.test(k)).reduce((n, [, ms]) => n + ms, 0);
+    const fnMs = (re) => summary.functions.filter(([f]) => re.test(f)).reduce((n, [, ms]) => n + ms, 0);
+    const listPrep = fnMs(/search_key|fold_diacritics|SplitWhitespace|from_fields|quicksort|totals_of|classification|households_of/);
+    const verdictLine = `In short, what holds the signed-in start back: the page's thread waiting (idle: on the service worker's answers and IndexedDB's reads) ` +
+      `${fmt(kindMs(/^idle/))} ms, the browser's native work on the page's thread (the records' structured-clone ` +
+      `deserialisation, paint, layout, the loader: the trace splits it) ${fmt(kindMs(/^browser \(native/))} ms, the JS glue and built-ins converting the ` +
+      `records for the wasm ${fmt(kindMs(/glue|built-ins/))} ms, and the app preparing the whole list before drawing 50 rows ` +
+      `(search keys with diacritics folded, \`Household::from_fields\` and the sort for all ${fmt(HOUSEHOLDS)} households) ` +
+      `${fmt(listPrep)} ms of Rust self time, plus ${fmt(fnMs(/dlmalloc/))} ms in the allocator.`;
     const app = summary.functions.filter(([f]) => f.startsWith('thidua_app::') || f.startsWith('thidua_domain::')).slice(0, 8)
       .map(([f, ms]) => `\`${f.slice(0, 100)}\` ${ms.toFixed(0)} ms`).join(', ');
-    return `Profile of the warm start to the list (CDP Profiler, sampled every 0.5 ms, CPU 4×, offline), on the same build with the ` +
+    return `Profile of the warm start to the list (CDP Profiler, sampled every 0.5 ms, CPU 4×, offline, ` +
+      `${summary.windowed ? 'the samples from the navigation\'s start to interactive' : 'the whole recording, to a quiet second after interactive'}), on the same build with the ` +
       `wasm as wasm-bindgen wrote it so the Rust functions keep their names (not size-optimised: it was interactive at ${fmt(r.tti)} ms ` +
       `there). Self time by kind: ${profileLine(summary, 10)}. The app's and the domain's own functions: ${app || 'none sampled'}.` +
-      (trace ? ` A Chrome trace of one more such start (interactive at ${fmt(traced.tti)} ms with tracing on): the page's main thread ` +
-        `was busy ${fmt(trace.busy)} ms; self time by event: ${trace.byName.slice(0, 10).map(([n, ms]) => `${n} ${fmt(ms)} ms`).join(', ')}; ` +
+      (trace ? ` A Chrome trace of one more such start (interactive at ${fmt(traced.tti)} ms with tracing on): ` +
+        `${trace.windowed ? 'from the navigation\'s start to interactive' : 'over the whole trace'} the page's main thread was busy ${fmt(trace.busy)} ms; self time by event: ${trace.byName.slice(0, 10).map(([n, ms]) => `${n} ${fmt(ms)} ms`).join(', ')}; ` +
         `IndexedDB on the browser's side: ${fmt(trace.idbMs)} ms in ${fmt(trace.idbEvents)} traced events (off the page's thread, ` +
-        'but the start-up awaits each read).' : '');
+        'but the start-up awaits each read).' : '') + `\n\n${verdictLine}`;
   } finally {
     await other.stop();
   }

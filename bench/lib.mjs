@@ -452,10 +452,28 @@ export function crateOf(name) {
  * A CDP CPU profile's self time: by kind (the app's wasm by crate, its JS glue, the browser's
  * built-ins, GC, idle) and the busiest functions. Times in ms.
  */
-export function profileSummary(cpu) {
+export function profileSummary(cpu, { marker = null, from = 0, to = Infinity } = {}) {
   const byId = new Map(cpu.nodes.map((n) => [n.id, n]));
   const self = new Map();
-  cpu.samples.forEach((id, i) => self.set(id, (self.get(id) || 0) + (cpu.timeDeltas[i + 1] ?? 0)));
+  // each sample's time (µs); with `marker`, only the samples between `from` and `to` ms after the page's
+  // time origin count, placed by the first sample of the function named `marker` (run at `marker.at` ms)
+  const times = [];
+  let t = cpu.startTime;
+  for (const d of cpu.timeDeltas) { t += d; times.push(t); }
+  let lo = -Infinity;
+  let hi = Infinity;
+  if (marker) {
+    const i = cpu.samples.findIndex((id) => byId.get(id).callFrame.functionName === marker.name);
+    if (i >= 0) {
+      const origin = times[i] - marker.at * 1000;
+      lo = origin + from * 1000;
+      hi = origin + to * 1000;
+    }
+  }
+  cpu.samples.forEach((id, i) => {
+    if (times[i] < lo || times[i] > hi) return;
+    self.set(id, (self.get(id) || 0) + (cpu.timeDeltas[i + 1] ?? 0));
+  });
   const kinds = new Map();
   const functions = new Map();
   let total = 0;
@@ -478,6 +496,7 @@ export function profileSummary(cpu) {
     total += us / 1000;
   }
   return {
+    windowed: lo !== -Infinity,
     total,
     kinds: [...kinds.entries()].sort((a, b) => b[1] - a[1]),
     functions: [...functions.entries()].sort((a, b) => b[1] - a[1]),
@@ -497,7 +516,7 @@ export function profileLine(summary, n = 8) {
  * thread busy time (its top-level tasks) with the self time of each kind of event in it (layout, style,
  * script, wasm compilation, …), and the time IndexedDB spent on the browser side. Times in ms.
  */
-export function traceSummary(buffer, pid = null) {
+export function traceSummary(buffer, { pid = null, toMs = null } = {}) {
   const { traceEvents } = JSON.parse(buffer.toString());
   const names = traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name');
   const mains = names.filter((e) => e.args?.name === 'CrRendererMain' && (pid === null || e.pid === pid));
@@ -509,8 +528,18 @@ export function traceSummary(buffer, pid = null) {
     if (!best || busy > best.busy) best = { pid: m.pid, tid: m.tid, busy };
   }
   if (!best) return null;
-  const events = traceEvents.filter((e) => e.pid === best.pid && e.tid === best.tid && e.ph === 'X' && e.dur !== undefined)
+  // with `toMs`: only from the page's (last) navigation start to `toMs` after it
+  let lo = -Infinity;
+  let hi = Infinity;
+  const starts = traceEvents.filter((e) => e.name === 'navigationStart' && e.pid === best.pid).map((e) => e.ts);
+  if (toMs !== null && starts.length) {
+    lo = Math.max(...starts);
+    hi = lo + toMs * 1000;
+  }
+  const events = traceEvents.filter((e) => e.pid === best.pid && e.tid === best.tid && e.ph === 'X' && e.dur !== undefined
+    && e.ts >= lo && e.ts <= hi)
     .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const busy = events.filter((e) => e.name === 'RunTask').reduce((n, e) => n + e.dur, 0);
   const self = new Map();
   const stack = [];
   for (const e of events) {
@@ -522,7 +551,8 @@ export function traceSummary(buffer, pid = null) {
   }
   const byName = new Map();
   for (const [e, us] of self) byName.set(e.name, (byName.get(e.name) || 0) + Math.max(0, us) / 1000);
-  const idb = traceEvents.filter((e) => e.ph === 'X' && /IndexedDB|IDB/i.test(`${e.cat} ${e.name}`) && e.pid !== best.pid);
+  const idb = traceEvents.filter((e) => e.ph === 'X' && /IndexedDB|IDB/i.test(`${e.cat} ${e.name}`) && e.pid !== best.pid
+    && e.ts >= lo && e.ts <= hi);
   const idbMs = idb.reduce((n, e) => n + (e.dur || 0), 0) / 1000;
-  return { busy: best.busy / 1000, byName: [...byName.entries()].sort((a, b) => b[1] - a[1]), idbMs, idbEvents: idb.length };
+  return { windowed: lo !== -Infinity, busy: busy / 1000, byName: [...byName.entries()].sort((a, b) => b[1] - a[1]), idbMs, idbEvents: idb.length };
 }
