@@ -4,14 +4,18 @@
 #
 #   bash scripts/bench.sh              every step at full size
 #   bash scripts/bench.sh --quick      smaller sizes and shorter runs, for trying it
-#   bash scripts/bench.sh --only NAME  one step (e.g. 40-server); the other steps' fragments from
-#                                      earlier runs are kept in BENCHMARKS.md, marked with their time
+#   bash scripts/bench.sh --only NAME  one step (e.g. 40-server, or several: 40-server,50-dashboard);
+#                                      the other steps' fragments from earlier runs are kept in
+#                                      BENCHMARKS.md, marked with their time
 #
 # A step is one line at the bottom of this file: `run_step NAME COMMAND...`. The command writes its
 # Markdown fragment to the file named by $BENCH_FRAGMENT (target/bench/NAME.md) and may read
 # $BENCH_QUICK (1 with --quick) and $BENCH_DIR (target/bench, absolute). A step that fails, or writes
 # no fragment, gets a fragment saying so with the last lines of its output, and the next step runs.
 set -euo pipefail
+# The whole script is one block, read before it runs: editing this file during a run (a new step
+# added meanwhile) cannot derail the run in progress.
+{
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
@@ -22,11 +26,11 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1 ;;
         --only)
-            ONLY="${2:?--only needs a step name, e.g. 40-server}"
+            ONLY="${2:?--only needs step names, e.g. 40-server or 40-server,50-dashboard}"
             shift
             ;;
         -h | --help)
-            sed -n '2,13p' "$0"
+            sed -n '2,14p' "$0"
             exit 0
             ;;
         *)
@@ -50,7 +54,7 @@ run_step() {
     local name="$1"
     shift
     STEPS+=("$name")
-    if [ -n "$ONLY" ] && [ "$ONLY" != "$name" ]; then
+    if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then
         return 0
     fi
     RAN+=("$name")
@@ -241,3 +245,5 @@ run_step 50-dashboard bench_dashboard
 run_step 60-dashboard-render bench_dashboard_render
 
 assemble
+exit
+}
