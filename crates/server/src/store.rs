@@ -177,6 +177,34 @@ impl Store {
         })
     }
 
+    /// Starts a writing transaction: SQLite's `BEGIN IMMEDIATE` (the write lock now, waiting up to
+    /// the busy timeout), PostgreSQL's `BEGIN`. In a task of its own, so that it cannot be cancelled
+    /// halfway: a request whose client went away is dropped at its next `.await`, and were that
+    /// inside the BEGIN, after the database began the transaction but before sqlx handed it over,
+    /// the pooled connection would keep the transaction open, on SQLite with the write lock, and
+    /// every later write through it would fail (the load benchmark met it: with 2,000 devices whose
+    /// requests timed out, pushes were answered 503 "begin_with at non-zero transaction depth").
+    /// Begun in its own task, the transaction always reaches a `Transaction`, which rolls back when
+    /// dropped.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, ApiError> {
+        let (pool, backend) = (self.pool.clone(), self.backend);
+        let began = tokio::spawn(async move {
+            match backend {
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
+            }
+        })
+        .await;
+        match began {
+            Ok(began) => began.map_err(ApiError::database),
+            Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+            // the runtime is shutting down
+            Err(_) => Err(ApiError::database(sqlx::Error::PoolClosed)),
+        }
+    }
+
     /// A transaction that holds the revision counter (returned with it) until it ends: writers of
     /// records, and the decisions that lock and unlock them, queue here before reading anything, so
     /// each merge sees the latest committed record and the latest decision, and revisions commit in
@@ -185,17 +213,14 @@ impl Store {
         &self,
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, i64), ApiError> {
         let db = ApiError::database;
-        let (mut tx, lock_counter) = match self.backend {
-            // IMMEDIATE takes SQLite's write lock now (waiting up to the busy timeout); a deferred
-            // transaction that read first could fail at its first write if another process wrote.
-            Backend::Sqlite => (
-                self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
-                "SELECT value FROM server_sequence WHERE name = 'revision'",
-            ),
-            Backend::Postgres => (
-                self.pool.begin().await.map_err(db)?,
-                "SELECT value FROM server_sequence WHERE name = 'revision' FOR UPDATE",
-            ),
+        // IMMEDIATE takes SQLite's write lock now (waiting up to the busy timeout); a deferred
+        // transaction that read first could fail at its first write if another process wrote.
+        let mut tx = self.begin_write().await?;
+        let lock_counter = match self.backend {
+            Backend::Sqlite => "SELECT value FROM server_sequence WHERE name = 'revision'",
+            Backend::Postgres => {
+                "SELECT value FROM server_sequence WHERE name = 'revision' FOR UPDATE"
+            }
         };
         let last: i64 = sqlx::query_scalar(lock_counter)
             .fetch_one(&mut *tx)
@@ -1082,15 +1107,12 @@ impl Store {
     pub async fn begin_reference_change(&self) -> Result<ReferenceWrite, ApiError> {
         let db = ApiError::database;
         // as a push batch does (begin_ordered): SQLite's write lock now, or PostgreSQL's lock on the version row
-        let (mut tx, lock_version) = match self.backend {
-            Backend::Sqlite => (
-                self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
-                "SELECT value FROM server_sequence WHERE name = 'reference_data'",
-            ),
-            Backend::Postgres => (
-                self.pool.begin().await.map_err(db)?,
-                "SELECT value FROM server_sequence WHERE name = 'reference_data' FOR UPDATE",
-            ),
+        let mut tx = self.begin_write().await?;
+        let lock_version = match self.backend {
+            Backend::Sqlite => "SELECT value FROM server_sequence WHERE name = 'reference_data'",
+            Backend::Postgres => {
+                "SELECT value FROM server_sequence WHERE name = 'reference_data' FOR UPDATE"
+            }
         };
         let version: i64 = sqlx::query_scalar(lock_version)
             .fetch_one(&mut *tx)

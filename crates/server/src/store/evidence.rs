@@ -12,7 +12,7 @@ use thidua_domain::org::UnitCode;
 use thidua_domain::protocol::RecordId;
 use uuid::Uuid;
 
-use super::{Backend, Store};
+use super::Store;
 use crate::error::ApiError;
 
 /// A photo's upload as the `evidence` table holds it.
@@ -142,10 +142,7 @@ impl Store {
         debug_assert!(!bytes.is_empty() && end <= e.size);
         // SQLite: the write lock now, as a push batch takes it. PostgreSQL: the UPDATE below locks
         // the row; a second copy of the chunk waits for it, then finds `received` moved: no row.
-        let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?,
-            Backend::Postgres => self.pool.begin().await.map_err(db)?,
-        };
+        let mut tx = self.begin_write().await?;
         let moved = sqlx::query(
             "UPDATE evidence SET received = $1
              WHERE id = $2 AND received = $3 AND completed_at IS NULL",
