@@ -1302,14 +1302,14 @@ async fn run_backend(
         phases: String::new(),
     };
     // the ramp, busy devices
-    let last = options.levels.iter().max().copied().unwrap_or(0);
     let mut stop = false;
     for &level in &options.levels {
         if stop {
             report.skipped.push(level);
             continue;
         }
-        let profile = (level == last).then(|| format!("{}-{level}-devices", run.name));
+        // every step is profiled; the report shows the last one run (the heaviest)
+        let profile = Some(format!("{}-{level}-devices", run.name));
         let step = run.step(level, BUSY, options.window, profile).await;
         println!("{name}: {}", step.row());
         stop = hopeless(&step);
@@ -1531,7 +1531,8 @@ fn section(report: &BackendReport) -> String {
     }
     let profiled = report
         .steps
-        .iter()
+        .last()
+        .into_iter()
         .map(|s| (format!("{} busy devices", s.devices), s))
         .chain(report.throughput.iter().map(|t| {
             (
