@@ -1343,13 +1343,12 @@ async fn run_backend(
     report
 }
 
-/// The server's log filter: its default, plus the timing of each push batch's phases.
-const PHASE_LOG: &str =
-    "info,sqlx=warn,tower_http=info,thidua_server::sync=debug,thidua_server::store=debug";
+/// The server's log filter: its default, plus the timing of each group of pushes.
+const PHASE_LOG: &str = "info,sqlx=warn,tower_http=info,thidua_server::push_writer=debug";
 
-/// Where push batches spent their time, from the server's debug lines ("batch applied", "batch
-/// stored"): median and p90 of each phase, for busy devices' batches (up to 15 mutations) and full
-/// batches, over the whole run.
+/// Where pushes spent their time, from the server's debug line "group applied" (one per group of
+/// pushes written in one transaction): median and p90 of each phase, for groups of busy devices'
+/// pushes (up to 15 mutations each) and of the throughput run's full batches, over the whole run.
 fn phases(log: &Path) -> String {
     let Ok(text) = std::fs::read_to_string(log) else {
         return String::new();
@@ -1374,69 +1373,66 @@ fn phases(log: &Path) -> String {
             .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
             .collect()
     };
-    let applied: Vec<HashMap<String, u64>> = plain
+    let groups: Vec<HashMap<String, u64>> = plain
         .lines()
-        .filter(|l| l.contains("batch applied"))
+        .filter(|l| l.contains("group applied"))
         .map(numbers)
-        .collect();
-    let stored: Vec<HashMap<String, u64>> = plain
-        .lines()
-        .filter(|l| l.contains("batch stored"))
-        .map(numbers)
+        .filter(|m| m.get("pushes").is_some_and(|&n| n > 0) && m.contains_key("mutations"))
         .collect();
     let mut out = String::new();
+    // a group is classed by its mutations per push: the busy devices send a handful each, the
+    // throughput run full batches
     let classes = [
-        ("devices syncing (up to 15 mutations each)", 1..=15),
-        ("the throughput run (150 or more)", 150..=u64::MAX),
+        ("devices syncing (up to 15 mutations a push)", 0.0..=15.0),
+        ("the throughput run (150 or more a push)", 150.0..=f64::MAX),
     ];
-    let row = |what: &str, mut values: Vec<u64>| -> String {
+    let row = |what: &str, mut values: Vec<u64>, scale: f64, unit: &str| -> String {
         values.sort_unstable();
         let at = |p: f64| values[((values.len() as f64 * p) as usize).min(values.len() - 1)];
         format!(
-            "| {what} | {:.1} | {:.1} |\n",
-            at(0.5) as f64 / 1000.0,
-            at(0.9) as f64 / 1000.0
+            "| {what} | {:.1}{unit} | {:.1}{unit} |\n",
+            at(0.5) as f64 / scale,
+            at(0.9) as f64 / scale
         )
     };
     for (class, fits) in classes {
-        let a: Vec<&HashMap<String, u64>> = applied
+        let g: Vec<&HashMap<String, u64>> = groups
             .iter()
-            .filter(|m| m.get("mutations").is_some_and(|n| fits.contains(n)))
+            .filter(|m| fits.contains(&(m["mutations"] as f64 / m["pushes"] as f64)))
             .collect();
-        let s: Vec<&HashMap<String, u64>> = stored
-            .iter()
-            .filter(|m| m.get("answers").is_some_and(|n| fits.contains(n)))
-            .collect();
-        if a.is_empty() || s.is_empty() {
+        if g.is_empty() {
             continue;
         }
-        let mean_size = a.iter().map(|m| m["mutations"]).sum::<u64>() as f64 / a.len() as f64;
+        let pushes: u64 = g.iter().map(|m| m["pushes"]).sum();
+        let mutations: u64 = g.iter().map(|m| m["mutations"]).sum();
         out.push_str(&format!(
-            "\n{} batches from {class}, {mean_size:.0} mutations on average (ms):\n\n| phase | median | p90 |\n|---|---:|---:|\n",
-            a.len()
+            "\n{} groups ({pushes} pushes, {mutations} mutations) from {class}; {:.1} pushes and {:.0} mutations a group on average:\n\n| phase | median | p90 |\n|---|---:|---:|\n",
+            g.len(),
+            pushes as f64 / g.len() as f64,
+            mutations as f64 / g.len() as f64,
         ));
-        let get = |rows: &[&HashMap<String, u64>], k: &str| -> Vec<u64> {
-            rows.iter().filter_map(|m| m.get(k).copied()).collect()
-        };
+        let get = |k: &str| -> Vec<u64> { g.iter().filter_map(|m| m.get(k).copied()).collect() };
+        out.push_str(&row("pushes in the group", get("pushes"), 1.0, ""));
+        out.push_str(&row("mutations in the group", get("mutations"), 1.0, ""));
         for (what, key) in [
-            ("waiting for the push lock (other pushes)", "lock_wait_us"),
+            (
+                "queued, waiting for the group before (longest in the group)",
+                "queue_wait_us",
+            ),
             ("BEGIN and the revision counter's lock", "begin_us"),
             ("reading earlier answers and stored records", "read_us"),
             ("checking and merging (domain rules)", "check_merge_us"),
+            ("writing records and answers (SQL)", "write_us"),
+            ("COMMIT (to disk)", "commit_us"),
         ] {
-            out.push_str(&row(what, get(&a, key)));
+            out.push_str(&row(what, get(key), 1000.0, " ms"));
         }
-        out.push_str(&row(
-            "writing records and answers (SQL)",
-            get(&s, "write_us"),
-        ));
-        out.push_str(&row("COMMIT (to disk)", get(&s, "commit_us")));
     }
     if out.is_empty() {
         return out;
     }
     format!(
-        "Where a push's time goes inside the server (its own timing of each batch, `RUST_LOG=thidua_server::sync=debug`), whole run:\n{out}"
+        "Where a push's time goes inside the server (its own timing of each group of pushes written in one transaction, `RUST_LOG=thidua_server::push_writer=debug`), whole run:\n{out}"
     )
 }
 

@@ -76,12 +76,12 @@ pub async fn import_unsynced(
     // one version of the unit lists and criteria for the whole file, as for one push
     let reference = state.reference.now(&state.store).await?;
     let mut results = Vec::with_capacity(export.mutations.len());
-    // Batches of a push's size: the push lock is taken per batch, so the tablets syncing meanwhile
-    // wait for one batch, not for weeks of one tablet's work. Each batch commits on its own, as a
+    // Batches of a push's size, each queued with the tablets' pushes, so the tablets syncing
+    // meanwhile wait for one batch, not for weeks of one tablet's work. Each batch commits on its own, as a
     // push does; if the database fails midway, the batches applied stay and importing the file again
     // does the rest. (No device note: the tablet itself did not sync.)
     for batch in export.mutations.chunks(MAX_PUSH_BATCH) {
-        results.extend(sync::apply_batch(&state, &reference, &writer, batch, None).await?);
+        results.extend(sync::apply_batch(&state, &reference, &writer, batch.to_vec(), None).await?);
     }
     let counts = OutcomeCounts::of(&results);
     tracing::info!(

@@ -62,6 +62,7 @@ pub mod error;
 pub mod evidence;
 pub mod export;
 pub mod imports;
+pub mod push_writer;
 pub mod reference;
 pub mod security;
 pub mod setup;
@@ -105,9 +106,10 @@ pub struct AppState {
     /// here or in another process on the same database, so a handler takes one snapshot with
     /// `reference.now(&store)` and reads only that.
     pub reference: Arc<reference::LiveReference>,
-    /// Held for a whole push, so this process merges one push's mutations together. Per process: the
-    /// database's lock on the revision counter orders merges across processes (`Store::begin_batch`).
-    pub push_lock: Arc<tokio::sync::Mutex<()>>,
+    /// This process's queue of pushes, written in groups, one transaction per group
+    /// ([`push_writer`]). Per process: the database's lock on the revision counter orders merges
+    /// across processes (`Store::begin_batch`).
+    pub pushes: push_writer::PushWriter,
     pub passwords: Arc<auth::Passwords>,
     /// Per process: with several processes behind a proxy each counts its own failed logins.
     pub login_limiter: Arc<auth::LoginLimiter>,
@@ -122,9 +124,9 @@ pub async fn build_app(config: &Config) -> Result<(Router, AppState), StartError
     // the carried lists and sets, then what the province stored: needs the migrated database
     let (version, reference) = reference::Reference::load(&store).await?;
     let state = AppState {
-        store,
+        store: store.clone(),
         reference: Arc::new(reference::LiveReference::new(version, reference)),
-        push_lock: Arc::new(tokio::sync::Mutex::new(())),
+        pushes: push_writer::PushWriter::start(store.clone()),
         passwords: Arc::new(auth::Passwords::new(config.password_cost).map_err(StartError)?),
         login_limiter: Arc::new(auth::LoginLimiter::new(config.login_limits)),
         session_ttl: config.session_ttl,

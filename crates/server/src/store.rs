@@ -313,15 +313,14 @@ impl BatchWrite {
     /// Reads, in a few statements, the earlier answers of `mutations` and the stored records they
     /// write, plus the records of `also` (a commendation's example), so that applying them reads
     /// nothing more. Optional: [`BatchWrite::apply`] reads what was not prefetched.
-    pub async fn prefetch(
+    pub async fn prefetch<'m>(
         &mut self,
-        mutations: &[Mutation],
+        mutations: impl Iterator<Item = &'m Mutation> + Clone,
         also: &[RecordId],
     ) -> Result<(), ApiError> {
-        let ids: Vec<String> = mutations.iter().map(|m| m.id.to_string()).collect();
+        let ids: Vec<String> = mutations.clone().map(|m| m.id.to_string()).collect();
         self.load_answers(&ids).await?;
         let records: Vec<String> = mutations
-            .iter()
             .map(|m| m.record.id)
             .chain(also.iter().copied())
             .map(|id| id.to_string())
@@ -502,9 +501,9 @@ impl BatchWrite {
         Ok(())
     }
 
-    /// Keeps the batch: the records, the answers, the revision counter and the device's note, in one
+    /// Keeps the batch: the records, the answers, the revision counter and the devices' notes, in one
     /// commit. Only then may the answers be sent.
-    pub async fn commit(mut self) -> Result<(), ApiError> {
+    pub async fn commit(mut self) -> Result<Committed, ApiError> {
         let db = ApiError::database;
         let started = std::time::Instant::now();
         let dirty = std::mem::take(&mut self.dirty);
@@ -542,16 +541,18 @@ impl BatchWrite {
         }
         let written = started.elapsed();
         self.tx.commit().await.map_err(db)?;
-        // where a push's time goes (RUST_LOG=thidua_server=debug): see sync::apply_batch
-        tracing::debug!(
-            records = dirty.len(),
-            answers = answers.len(),
-            write_us = written.as_micros() as u64,
-            commit_us = (started.elapsed() - written).as_micros() as u64,
-            "batch stored"
-        );
-        Ok(())
+        Ok(Committed {
+            write: written,
+            commit: started.elapsed() - written,
+        })
     }
+}
+
+/// How long a batch's commit took: writing its rows, then the COMMIT itself (to disk).
+#[derive(Debug, Clone, Copy)]
+pub struct Committed {
+    pub write: std::time::Duration,
+    pub commit: std::time::Duration,
 }
 
 /// The ids of `ids` not yet in `known`, each once.

@@ -13,8 +13,12 @@ use thidua_domain::protocol::{
 };
 use thidua_domain::FieldError;
 
+use std::sync::Arc;
+
 use crate::auth::{covers, Caller, Role, User};
 use crate::error::{ApiError, ApiJson};
+pub(crate) use crate::push_writer::PushNote;
+use crate::push_writer::{GroupTiming, PushJob};
 use crate::reference::Reference;
 use crate::AppState;
 
@@ -59,13 +63,13 @@ pub async fn push(
     // the device's last sync, for the completeness view, is written with the batch
     let note = PushNote {
         device: request.device,
-        session_hash: &caller.token_hash,
+        session_hash: caller.token_hash.clone(),
     };
     let results = apply_batch(
         &state,
         &reference,
         &caller.user,
-        &request.mutations,
+        request.mutations,
         Some(note),
     )
     .await?;
@@ -90,94 +94,102 @@ pub(crate) fn foreign_mutation(device: DeviceId, mutations: &[Mutation]) -> Opti
     mutations.iter().find(|m| m.device != device)
 }
 
-/// The pushing device, noted with its batch as its last push (the completeness view reads it).
-pub(crate) struct PushNote<'a> {
-    pub device: DeviceId,
-    pub session_hash: &'a str,
-}
-
 /// Applies one batch (at most [`MAX_PUSH_BATCH`] mutations, all of one device) exactly as a push by
 /// `writer` does: each mutation checked against the writer's role and unit, then the data set's rules,
 /// merged, and answered; a mutation id seen before gets its stored answer. The push and the import of
 /// an unsynced export both come through here, so a file imported for a lost tablet is held to the
 /// same rules as the tablet's own push, with its account's scope.
 ///
-/// The whole batch is one transaction ([`crate::store::BatchWrite`]): its records, answers and the
-/// device's note are stored together or not at all, and the answers go out only after the commit.
-/// A batch that fails is sent again by the device, and its mutations are then applied as if first
-/// seen.
+/// The batch goes into this process's next group of pushes ([`crate::push_writer`]): one
+/// transaction for the group, whose records, answers and devices' notes are stored together or not
+/// at all; the answers come back only after the commit. A batch that fails is sent again by the
+/// device, and its mutations are then applied as if first seen.
 pub(crate) async fn apply_batch(
     state: &AppState,
-    reference: &Reference,
+    reference: &Arc<Reference>,
     writer: &User,
-    mutations: &[Mutation],
-    note: Option<PushNote<'_>>,
+    mutations: Vec<Mutation>,
+    note: Option<PushNote>,
 ) -> Result<Vec<MutationResult>, ApiError> {
     debug_assert!(mutations.len() <= MAX_PUSH_BATCH);
-    // One batch at a time in this process, so its mutations are merged together rather than
-    // interleaved with another batch's, and a push waits here rather than on the database's lock.
-    // Correctness does not rest on it: the batch's transaction locks the revision counter in the
-    // database (Store::begin_batch), which is what orders merges and revisions across several
-    // server processes on one database.
-    let waited = std::time::Instant::now();
-    let _writer = state.push_lock.lock().await;
+    state
+        .pushes
+        .write(reference.clone(), writer.clone(), mutations, note)
+        .await
+}
+
+/// Applies a group of push batches in one transaction, in their order, each mutation merged after
+/// the ones before it (of its batch and of the batches before it), and notes each pushing device;
+/// the answers of each batch, once the group is committed. Called only by the push writer, one group
+/// at a time in this process, so a group's merges are not interleaved with another's and a push
+/// waits in the writer's queue rather than on the database's lock. Correctness does not rest on
+/// that: the transaction locks the revision counter in the database ([`crate::Store::begin_batch`]),
+/// which is what orders merges and revisions across several server processes on one database.
+pub(crate) async fn apply_group(
+    store: &crate::Store,
+    group: &[PushJob],
+) -> Result<(Vec<Vec<MutationResult>>, GroupTiming), ApiError> {
     let started = std::time::Instant::now();
-    let mut batch = state.store.begin_batch().await?;
+    let mut batch = store.begin_batch().await?;
     let begun = started.elapsed();
+    // everything the group writes or checks against, read in a few statements
+    let mutations = group.iter().flat_map(|job| job.mutations.iter());
     let examples: Vec<RecordId> = mutations
-        .iter()
+        .clone()
         .filter_map(|m| commended_example(&m.record))
         .collect();
     batch.prefetch(mutations, &examples).await?;
     let read = started.elapsed();
-    let mut results = Vec::with_capacity(mutations.len());
-    for mutation in mutations {
-        // A commendation is checked against the example it commends, read in the batch's
-        // transaction (an example sent earlier in the same push counts): an example's unit and
-        // period never change once stored (the merge refuses a move).
-        let example = match commended_example(&mutation.record) {
-            Some(id) => Some(batch.record(id).await?),
-            None => None,
-        };
-        let result = batch
-            .apply(mutation, |m| {
-                let refused = scope_errors(&reference.catalog, writer, m);
-                if !refused.is_empty() {
-                    return refused;
-                }
-                let mut errors = check_mutation(reference, m);
-                if let (true, Some(example)) = (errors.is_empty(), &example) {
-                    errors = example_errors(&m.record, example.as_ref());
-                }
-                errors
-            })
-            .await?;
-        results.push(visible_result(&reference.catalog, writer, result));
+    let mut answers = Vec::with_capacity(group.len());
+    for job in group {
+        let (reference, writer) = (&job.reference, &job.writer);
+        let mut results = Vec::with_capacity(job.mutations.len());
+        for mutation in &job.mutations {
+            // A commendation is checked against the example it commends, read in the group's
+            // transaction (an example sent earlier in the same push counts): an example's unit and
+            // period never change once stored (the merge refuses a move).
+            let example = match commended_example(&mutation.record) {
+                Some(id) => Some(batch.record(id).await?),
+                None => None,
+            };
+            let result = batch
+                .apply(mutation, |m| {
+                    let refused = scope_errors(&reference.catalog, writer, m);
+                    if !refused.is_empty() {
+                        return refused;
+                    }
+                    let mut errors = check_mutation(reference, m);
+                    if let (true, Some(example)) = (errors.is_empty(), &example) {
+                        errors = example_errors(&m.record, example.as_ref());
+                    }
+                    errors
+                })
+                .await?;
+            results.push(visible_result(&reference.catalog, writer, result));
+        }
+        if let Some(note) = &job.note {
+            batch
+                .note_push(
+                    note.device,
+                    &writer.id,
+                    &writer.org_unit,
+                    &note.session_hash,
+                    crate::auth::unix_now(),
+                )
+                .await?;
+        }
+        answers.push(results);
     }
     let merged = started.elapsed();
-    if let Some(note) = note {
-        batch
-            .note_push(
-                note.device,
-                &writer.id,
-                &writer.org_unit,
-                note.session_hash,
-                crate::auth::unix_now(),
-            )
-            .await?;
-    }
-    batch.commit().await?;
-    // where a push's time goes (RUST_LOG=thidua_server=debug; the commit's own line comes just before)
-    tracing::debug!(
-        mutations = mutations.len(),
-        lock_wait_us = (started - waited).as_micros() as u64,
-        begin_us = begun.as_micros() as u64,
-        read_us = (read - begun).as_micros() as u64,
-        check_merge_us = (merged - read).as_micros() as u64,
-        store_us = (started.elapsed() - merged).as_micros() as u64,
-        "batch applied"
-    );
-    Ok(results)
+    let stored = batch.commit().await?;
+    let timing = GroupTiming {
+        begin: begun,
+        read: read - begun,
+        check_merge: merged - read,
+        write: stored.write,
+        commit: stored.commit,
+    };
+    Ok((answers, timing))
 }
 
 /// Why this writer may not write this mutation's record. A commune officer writes their commune's

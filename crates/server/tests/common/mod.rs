@@ -137,7 +137,7 @@ async fn start(config: &Config) -> (String, AppState, oneshot::Sender<()>) {
     (format!("http://{addr}"), state, stop)
 }
 
-/// A second server on the same database, as a second process would be: its own pool and push lock.
+/// A second server on the same database, as a second process would be: its own pool and push writer.
 pub struct OtherServer {
     pub base: String,
     _stop: oneshot::Sender<()>,
