@@ -220,7 +220,8 @@ pub async fn households_of(
         };
         (text("village"), text("head_name"))
     };
-    list.sort_by_key(key);
+    // each key folds two names' diacritics: computed once per household, not at every comparison
+    list.sort_by_cached_key(key);
     Ok(list)
 }
 

@@ -6,14 +6,24 @@
 //! photos (see [`photos`]). Every save writes the record and its outbox entry in ONE
 //! read-write transaction, all requests issued before the first await and `commit()` called explicitly
 //! (indexed_db_futures rolls back otherwise). Nothing here awaits the network.
+//!
+//! Records and outbox entries cross between Rust and the browser as JSON text ([`to_js`],
+//! [`from_js`], [`all_from_js`]): one string and the browser's own `JSON.parse` / `JSON.stringify`
+//! per record, or per page, instead of serde-wasm-bindgen building or reading each object one
+//! property at a time (every field name and text value a crossing of its own). The storage benchmark
+//! profiled that glue as the largest share of a pull's writes and of the start-up's read of a
+//! commune's households. The stored objects are the same plain objects as before (a missing
+//! optional field reads as absent either way), so a device's existing data reads unchanged.
 
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thidua_domain::client::{Edit, Replica};
 use thidua_domain::protocol::{DeviceId, Mutation, MutationId, MutationResult, Record};
 use thidua_domain::FieldError;
+use wasm_bindgen::JsValue;
 
 pub mod photos;
 
@@ -164,7 +174,7 @@ impl Store {
         let records = tx.object_store(RECORDS)?;
         let outbox = tx.object_store(OUTBOX)?;
         let id = local.id.clone();
-        let put_record = records.put(local).serde()?;
+        let put_record = records.put(to_js(&local)?).primitive()?;
         match mutation {
             Some(mutation) => {
                 let entry = OutboxEntry {
@@ -172,7 +182,7 @@ impl Store {
                     mutation,
                     rejected: false,
                 };
-                let put_entry = outbox.put(entry).serde()?;
+                let put_entry = outbox.put(entry_to_js(&entry)?).primitive()?;
                 put_record.await?;
                 put_entry.await?;
             }
@@ -190,8 +200,8 @@ impl Store {
     pub async fn record(&self, id: &str) -> Result<Option<LocalRecord>> {
         let tx = self.db.transaction(RECORDS).build()?;
         let store = tx.object_store(RECORDS)?;
-        let found: Option<LocalRecord> = store.get(id.to_string()).serde()?.await?;
-        Ok(found)
+        let found: Option<JsValue> = store.get(id.to_string()).primitive()?.await?;
+        from_js(found)
     }
 
     /// All records of a commune (deleted ones included; the caller decides what to show).
@@ -200,20 +210,18 @@ impl Store {
         let store = tx.object_store(RECORDS)?;
         let index = store.index(BY_UNIT)?;
         let iter = index
-            .get_all::<LocalRecord>()
+            .get_all::<JsValue>()
             .with_query::<String, _>(commune.to_string())
-            .serde()?
+            .primitive()?
             .await?;
-        iter.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(Into::into)
+        all_from_js(iter)
     }
 
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         let tx = self.db.transaction(OUTBOX).build()?;
         let store = tx.object_store(OUTBOX)?;
-        let iter = store.get_all::<OutboxEntry>().serde()?.await?;
-        iter.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(Into::into)
+        let iter = store.get_all::<JsValue>().primitive()?.await?;
+        all_from_js(iter)
     }
 
     pub async fn meta<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>> {
@@ -276,19 +284,21 @@ impl Store {
         let outbox = tx.object_store(OUTBOX)?;
         let meta = tx.object_store(META)?;
         let key = template.id.to_string();
-        let local = records.get(key.clone()).serde()?;
-        let entry = outbox.get(key.clone()).serde()?;
-        let local: Option<LocalRecord> = local.await?;
-        let entry: Option<OutboxEntry> = entry.await?;
+        let local = records.get(key.clone()).primitive()?;
+        let entry = outbox.get(key.clone()).primitive()?;
+        let local: Option<LocalRecord> = from_js(local.await?)?;
+        let entry: Option<OutboxEntry> = from_js(entry.await?)?;
         let current = local.map(|l| to_replica(l, entry));
         let Some(replica) = Replica::edit(current, template, edit, id, device) else {
             return Ok(None);
         };
         let (local, entry) = from_replica(replica);
-        let put_record = records.put(local.clone()).serde()?;
+        let put_record = records.put(to_js(&local)?).primitive()?;
         let put_entry = outbox
-            .put(entry.expect("an edit leaves a pending mutation"))
-            .serde()?;
+            .put(entry_to_js(
+                &entry.expect("an edit leaves a pending mutation"),
+            )?)
+            .primitive()?;
         let put_last = meta
             .put(MetaEntry {
                 key: META_LAST_MUTATION.into(),
@@ -318,22 +328,22 @@ impl Store {
             reads.push((
                 result,
                 id.clone(),
-                records.get(id.clone()).serde()?,
-                outbox.get(id).serde()?,
+                records.get(id.clone()).primitive()?,
+                outbox.get(id).primitive()?,
             ));
         }
         let mut puts = Vec::new();
         let mut deletes = Vec::new();
         for (result, id, local, entry) in reads {
-            let local: Option<LocalRecord> = local.await?;
-            let entry: Option<OutboxEntry> = entry.await?;
+            let local: Option<LocalRecord> = from_js(local.await?)?;
+            let entry: Option<OutboxEntry> = from_js(entry.await?)?;
             let Some(local) = local else { continue };
             let mut replica = to_replica(local, entry);
             replica.apply_push_result(result);
             let (local, entry) = from_replica(replica);
-            puts.push(records.put(local).serde()?);
+            puts.push(records.put(to_js(&local)?).primitive()?);
             match entry {
-                Some(entry) => puts.push(outbox.put(entry).serde()?),
+                Some(entry) => puts.push(outbox.put(entry_to_js(&entry)?).primitive()?),
                 None => deletes.push(outbox.delete(id).build()?),
             }
         }
@@ -363,14 +373,14 @@ impl Store {
             let id = server.id.to_string();
             reads.push((
                 server,
-                records.get(id.clone()).serde()?,
-                outbox.get(id).serde()?,
+                records.get(id.clone()).primitive()?,
+                outbox.get(id).primitive()?,
             ));
         }
-        let mut puts = Vec::new();
+        let mut merged = Vec::with_capacity(reads.len());
         for (server, local, entry) in reads {
-            let local: Option<LocalRecord> = local.await?;
-            let entry: Option<OutboxEntry> = entry.await?;
+            let local: Option<LocalRecord> = from_js(local.await?)?;
+            let entry: Option<OutboxEntry> = from_js(entry.await?)?;
             let replica = match local {
                 Some(local) => {
                     let mut replica = to_replica(local, entry);
@@ -380,13 +390,19 @@ impl Store {
                 None => Replica::from_server(server.clone()),
             };
             // a pull never touches the outbox: the pending mutation stays as it was
-            puts.push(records.put(from_replica(replica).0).serde()?);
+            merged.push(from_replica(replica).0);
+        }
+        // the whole page as one JSON text, parsed once by the browser
+        let objects: js_sys::Array = to_js(&merged)?.into();
+        let mut puts = Vec::with_capacity(merged.len() + 1);
+        for object in objects.iter() {
+            puts.push(records.put(object).primitive()?);
         }
         let entry = MetaEntry {
             key: META_CURSOR.into(),
             value: serde_json::Value::from(cursor),
         };
-        puts.push(meta.put(entry).serde()?);
+        puts.push(meta.put(to_js(&entry)?).primitive()?);
         for put in puts {
             put.await?;
         }
@@ -430,6 +446,54 @@ fn from_replica(replica: Replica) -> (LocalRecord, Option<OutboxEntry>) {
         rejected: replica.rejected.is_some(),
     });
     (local, entry)
+}
+
+/// A value as the plain object IndexedDB stores: its JSON text, parsed by the browser.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
+    let text = serde_json::to_string(value)?;
+    js_sys::JSON::parse(&text).map_err(js_error)
+}
+
+/// The largest integer a browser's number holds exactly (2^53 − 1).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// An outbox entry as a plain object. Its base revision is checked first: JSON text carries any
+/// u64, but the browser would round one past 2^53 without a word, and a rounded base revision would
+/// send the edit against a version that never existed. Refused, the save fails whole (the
+/// transaction is not committed) and the officer is told, instead.
+fn entry_to_js(entry: &OutboxEntry) -> Result<JsValue> {
+    if entry.mutation.base_revision > MAX_SAFE_INTEGER {
+        return Err(StorageError(format!(
+            "revision {} is beyond what the browser can hold",
+            entry.mutation.base_revision
+        )));
+    }
+    to_js(entry)
+}
+
+/// A stored object read back through its JSON text; None when nothing is stored under the key.
+fn from_js<T: DeserializeOwned>(value: Option<JsValue>) -> Result<Option<T>> {
+    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else {
+        return Ok(None);
+    };
+    let text: String = js_sys::JSON::stringify(&value).map_err(js_error)?.into();
+    Ok(Some(serde_json::from_str(&text)?))
+}
+
+/// Every object of a `getAll` read back through one JSON text for them all.
+fn all_from_js<T: DeserializeOwned, E: std::fmt::Display>(
+    objects: impl Iterator<Item = std::result::Result<JsValue, E>>,
+) -> Result<Vec<T>> {
+    let array = js_sys::Array::new();
+    for object in objects {
+        array.push(&object?);
+    }
+    let text: String = js_sys::JSON::stringify(&array).map_err(js_error)?.into();
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn js_error(error: JsValue) -> StorageError {
+    StorageError(format!("{error:?}"))
 }
 
 /// Commits a read-write transaction. Every request in it has already succeeded when this runs (each
