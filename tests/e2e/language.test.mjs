@@ -57,12 +57,12 @@ test('the app opens in Vietnamese on an English browser; the switch to English i
   }));
   await form.getByTestId('cancel').click();
   assert.match(await question, /^Discard the unsaved changes/);
-  await waitForText(page.getByTestId('household-count'), '0 households');
+  await waitForText(page.getByTestId('household-count'), 'Households: 0');
 
   await page.reload();
   await page.getByTestId('sync-badge').waitFor();
   await waitForText(page.getByTestId('sign-out'), 'Sign out');
-  await waitForText(page.getByTestId('household-count'), '0 households');
+  await waitForText(page.getByTestId('household-count'), 'Households: 0');
   assert.equal(await page.locator('html').getAttribute('lang'), 'en');
 
   await page.getByTestId('switch-language').click();
