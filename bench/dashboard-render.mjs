@@ -6,8 +6,9 @@
 //
 //   THIDUA_SERVER_BIN=target/server/thidua-server THIDUA_DIST=dist node bench/dashboard-render.mjs [--quick] [--out FILE]
 import { randomUUID } from 'node:crypto';
-import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync, mkdirSync, readFileSync, mkdtempSync, copyFileSync, rmSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { startServer, launchBrowser, openApp, ADMIN } from '../tests/e2e/harness.mjs';
 
 const args = process.argv.slice(2);
@@ -55,9 +56,12 @@ async function seed(server) {
   return { households: n, communes: codes.length, refused };
 }
 
-async function measure(page, label, action, ready) {
+// `before` (untimed) puts the page back in the view it starts from, so each timed redraw is of the
+// same view and not an average of two
+async function measure(page, label, action, ready, before = null) {
   const times = [];
   for (let run = 0; run < RUNS; run++) {
+    if (before) await before(run);
     await page.evaluate(() => performance.clearResourceTimings());
     const started = await page.evaluate(() => performance.now());
     await action(run);
@@ -69,7 +73,15 @@ async function measure(page, label, action, ready) {
   return { label, server: median(times.map((t) => t.server)), render: median(times.map((t) => t.render)), total: median(times.map((t) => t.total)) };
 }
 
-const server = await startServer();
+// the map draws from the deployment's boundary files (never committed): copies of the reference
+// data's, when it sits beside the repository; without them the map says so and is not timed
+let boundaries = null;
+if (existsSync('../shared/data/sonla_districts.geojson')) {
+  boundaries = mkdtempSync(join(tmpdir(), 'thidua-boundaries-'));
+  copyFileSync('../shared/data/sonla_districts.geojson', join(boundaries, 'districts-2023.geojson'));
+  copyFileSync('../shared/data/sonla_communes_2025.geojson', join(boundaries, 'communes-2025.geojson'));
+}
+const server = await startServer(boundaries ? { THIDUA_BOUNDARIES_DIR: boundaries } : {});
 const seeded = await seed(server);
 console.log(`seeded ${seeded.households} households in ${seeded.communes} communes (${seeded.refused} refused)`);
 const browser = await launchBrowser();
@@ -78,20 +90,32 @@ await openApp(page, server.url, ADMIN);
 const rows = [];
 await page.getByTestId('open-dashboard').click();
 await page.waitForFunction(() => document.querySelectorAll('[data-testid="child"]').length === 12, null, { timeout: 120_000 });
-// the province (12 districts), redrawn by switching the basis back and forth
-rows.push(await measure(page, 'province, 12 districts', (run) => page.getByTestId('dashboard-basis').selectOption(run % 2 ? 'all' : 'accepted'),
-  () => document.querySelectorAll('[data-testid="child"]').length === 12 && !document.querySelector('.dashboard .notice[role="status"]')));
-// the 2025 structure: 75 communes, the most rows and map shapes
-rows.push(await measure(page, '2025 structure, 75 communes', (run) => page.getByTestId('dashboard-structure').selectOption(run % 2 ? '2023' : '2025'),
-  () => { const n = document.querySelectorAll('[data-testid="child"]').length; return (n === 75 || n === 12) && !document.querySelector('.dashboard .notice[role="status"]'); }));
+// the view is drawn when its rows are there and, with boundaries, its map's shapes too
+const drawn = (n) => `document.querySelectorAll('[data-testid="child"]').length === ${n}`
+  + ` && (${boundaries ? 'true' : 'false'} ? document.querySelectorAll('[data-testid="map"] path.unit').length === ${n} : true)`
+  + ` && !document.querySelector('.dashboard .notice[role="status"]')`;
+// the province (12 districts), redrawn by switching the basis (accepted figures / all figures)
+rows.push(await measure(page, 'province, 12 districts (rows, charts, map)', (run) => page.getByTestId('dashboard-basis').selectOption(run % 2 ? 'all' : 'accepted'),
+  drawn(12)));
+// the 2025 structure: 75 communes, the most rows and map shapes; each timed redraw goes from the
+// 2023 view to the 2025 one (the way back is not timed)
+rows.push(await measure(page, '2025 structure, 75 communes (rows, charts, map)',
+  () => page.getByTestId('dashboard-structure').selectOption('2025'),
+  drawn(75),
+  async () => {
+    await page.getByTestId('dashboard-structure').selectOption('2023');
+    await page.waitForFunction(drawn(12), null, { timeout: 120_000 });
+  }));
+const mapShapes = await page.locator('[data-testid="map"] path.unit').count();
 await browser.close();
 await server.stop();
+if (boundaries) rmSync(boundaries, { recursive: true, force: true });
 
 const fmt = (x) => (Number.isFinite(x) ? `${Math.round(x)} ms` : 'n/a');
 const lines = [
   '## Dashboard with the whole province behind it',
   '',
-  `${seeded.households.toLocaleString('en')} households, ${seeded.communes} communes (an NTM assessment each), SQLite, release server and app, headless Chromium; median of ${RUNS} redraws.`,
+  `${seeded.households.toLocaleString('en')} households, ${seeded.communes} communes (an NTM assessment each), SQLite, release server and app, headless Chromium; median of ${RUNS} redraws. Map: ${boundaries ? `drawn from the reference boundaries (${mapShapes} shapes in the last view)` : 'no boundary files beside the repository, so not drawn'}.`,
   '',
   '| view | server answer (GET /api/dashboard) | render after the answer | total | goals |',
   '|---|---|---|---|---|',
