@@ -53,13 +53,21 @@ pub fn ConflictPanel(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
+    // a conflict with a held version is one the lock made: the district accepted the report, and a
+    // change that reached the server afterwards waits beside the accepted value instead of over it
+    let locked = conflicts.iter().any(|c| c.held.is_some());
     view! {
         <section class="conflicts" data-testid="conflicts" role="region"
             aria-label=move || t_string!(i18n, conflicts.region)>
-            <p class="notice warn">{t!(i18n, conflicts.explain)}</p>
+            {if locked {
+                view! { <p class="notice warn" data-testid="conflicts-locked">{t!(i18n, conflicts.explain_locked)}</p> }.into_any()
+            } else {
+                view! { <p class="notice warn">{t!(i18n, conflicts.explain)}</p> }.into_any()
+            }}
             {conflicts.into_iter().map(|conflict| {
                 let field = conflict.field.clone();
                 let shown = conflict.winner().map(|w| w.mutation);
+                let held = conflict.held;
                 let is_chosen = {
                     let field = field.clone();
                     move || chosen.with(|c| c.iter().any(|(f, _)| *f == field))
@@ -73,6 +81,7 @@ pub fn ConflictPanel(
                     let own = version.device == this_device;
                     let device_short: String = version.device.to_string().chars().take(8).collect();
                     let is_shown = Some(version.mutation) == shown;
+                    let is_accepted = Some(version.mutation) == held;
                     let picked = move || chosen.with(|c| c.iter().any(|(f, v)| *f == field_for_state && v.as_ref() == Some(&value_for_state)));
                     view! {
                         <div class="version" class:picked=picked data-testid="conflict-version">
@@ -81,6 +90,7 @@ pub fn ConflictPanel(
                                 {move || if own { t_string!(i18n, conflicts.from_this_device).to_string() }
                                          else { t_string!(i18n, conflicts.from_other_device, device = &device_short) }}
                                 {move || is_shown.then(|| t_string!(i18n, conflicts.shown_now))}
+                                {move || is_accepted.then(|| t_string!(i18n, conflicts.accepted_value))}
                             </small>
                             {editable.then(|| {
                                 let value = version.value.clone();

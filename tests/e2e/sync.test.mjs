@@ -262,3 +262,46 @@ test('through a network that loses 30% of sync requests or their answers, with a
   await waitForText(c.page.getByTestId('household-count'), `${names.length} hộ`);
   await c.context.close();
 });
+
+/** Signs in through the API and calls it as that user: the JSON answer. */
+async function asUser(user, method, path, body) {
+  const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user.username, password: user.password }) });
+  const { token } = await login.json();
+  const res = await fetch(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+// Last in this file: it leaves Chiềng Lề's 2023 review approved (locked).
+test('an edit made offline that arrives after the district approved the review waits beside the approved value, and says why', async () => {
+  const a = await officerPage(A, 'chieng le', 'Phường Chiềng Lề');
+  await addHousehold(a.page, { fields: { head_name: 'Lò Văn Khóa', village: 'Bản Hụm', members: 3, working_age_members: 2,
+    children_under_16: 1, members_16_to_30: 1, income_per_person_month: '1.500.000' } });
+  await syncNow(a.page);
+  // the tablet goes out of signal and the officer corrects the income
+  await a.context.setOffline(true);
+  await editHousehold(a.page, 'Lò Văn Khóa', { income_per_person_month: '1.700.000' });
+  // meanwhile the review is sent up and the district approves it
+  const submission = await asUser(B, 'POST', '/api/submissions', { org_unit: '03646', period: '2023', data_set: 'household' });
+  await asUser(SUPERVISOR, 'POST', `/api/submissions/${submission.id}/accept`, {});
+  await a.context.setOffline(false);
+  await syncNow(a.page);
+
+  const [stored] = await serverHousehold('03646', 'Lò Văn Khóa');
+  assert.equal(stored.fields.income_per_person_month, 1500000, 'the approved value is not overwritten');
+  const conflict = (stored.conflicts ?? []).find((c) => c.field === 'income_per_person_month');
+  assert.ok(conflict?.held, 'a conflict held on the approved version');
+  assert.deepEqual(conflict.versions.map((v) => v.value).sort(), [1500000, 1700000], 'the late edit is kept');
+
+  // the officer sees why, and both values
+  await waitForText(a.page.getByTestId('household').filter({ hasText: 'Lò Văn Khóa' }), 'Có xung đột');
+  await openHousehold(a.page, 'Lò Văn Khóa');
+  await waitForText(a.page.getByTestId('conflicts-locked'), 'Huyện đã duyệt báo cáo');
+  const panel = a.page.getByTestId('conflict-income_per_person_month');
+  await waitForText(panel.getByTestId('conflict-version').filter({ hasText: '1.500.000' }), 'giá trị huyện đã duyệt');
+  await waitForText(panel.getByTestId('conflict-version').filter({ hasText: '1.700.000' }), 'Từ máy này');
+  await a.page.screenshot({ path: 'tests/e2e/artifacts/conflict-after-approval.png', fullPage: true });
+  await a.context.close();
+});
