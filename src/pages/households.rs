@@ -56,10 +56,10 @@ fn ReviewTotalsTable(
         view! {
             <tr class:total=total>
                 <th scope="row">{name}</th>
-                <td>{c.households}</td>
-                <td>{c.poor}</td>
+                <td>{move || count_text(c.households, lang.get())}</td>
+                <td>{move || count_text(c.poor, lang.get())}</td>
                 <td>{rate(c.poverty_rate())}</td>
-                <td>{c.near_poor}</td>
+                <td>{move || count_text(c.near_poor, lang.get())}</td>
                 <td>{rate(c.near_poverty_rate())}</td>
             </tr>
         }
@@ -300,11 +300,11 @@ pub fn HouseholdList(
             })}
             {move || (edits && to_carry.get() > 0).then(|| view! {
                 <button class="big" data-testid="carry-over" disabled=move || carry_busy.get() on:click=move |_| carry.run(())>
-                    {move || t_string!(i18n, households.carry_over, n = to_carry.get(), year = previous_label.get_value())}
+                    {move || t_string!(i18n, households.carry_over, n = count_text(to_carry.get(), lang.get()), year = previous_label.get_value())}
                 </button>
             })}
             {move || carrying.get().map(|r| match r {
-                Ok(n) => view! { <p class="notice" role="status" data-testid="carried">{move || t_string!(i18n, households.carried, n)}</p> }.into_any(),
+                Ok(n) => view! { <p class="notice" role="status" data-testid="carried">{move || t_string!(i18n, households.carried, n = count_text(n, lang.get()))}</p> }.into_any(),
                 Err(e) => view! { <p class="notice error" role="alert">{move || e.message(lang.get())}</p> }.into_any(),
             })}
             {crate::current_role().map(|role| view! {
@@ -312,7 +312,7 @@ pub fn HouseholdList(
             })}
             {move || load_error.get().map(|e| view! { <p class="error" role="alert">{move || e.message(lang.get())}</p> })}
             <p class="count" data-testid="household-count">
-                {move || t_string!(i18n, households.count, n = households.with(|h| h.len()))}
+                {move || t_string!(i18n, households.count, n = count_text(households.with(|h| h.len()), lang.get()))}
             </p>
             {move || (!households.with(|h| h.is_empty())).then(|| view! {
                 <ReviewTotalsTable totals=Signal::derive(move || households.with(|h| totals_of(h))) last_year=last_year/>
@@ -343,7 +343,7 @@ pub fn HouseholdList(
                 </label>
             </div>
             <p class="count" data-testid="household-shown">
-                {move || t_string!(i18n, households.matching, n = filtered.with(|f| f.len()))}
+                {move || t_string!(i18n, households.matching, n = count_text(filtered.with(|f| f.len()), lang.get()))}
             </p>
             <ul class="households" data-testid="households">
                 <For each=move || filtered.with(|f| f.iter().take(shown.get()).cloned().collect::<Vec<_>>()) key=|l| (l.id.clone(), l.record.revision, l.sync, serde_json::to_string(&l.record.fields).unwrap_or_default()) let:local>
@@ -378,9 +378,14 @@ pub fn HouseholdList(
             </ul>
             {move || (filtered.with(|f| f.len()) > shown.get()).then(|| view! {
                 <button class="big" data-testid="show-more" on:click=move |_| shown.update(|n| *n += PAGE)>
-                    {move || t_string!(i18n, households.show_more, n = filtered.with(|f| f.len()) - shown.get())}
+                    {move || t_string!(i18n, households.show_more, n = count_text(filtered.with(|f| f.len()).saturating_sub(shown.get()), lang.get()))}
                 </button>
             })}
         </section>
     }
+}
+
+/// A count as the officer reads it: "1.500" in Vietnamese, "1,500" in English.
+fn count_text(n: impl TryInto<i64>, lang: thidua_domain::Lang) -> String {
+    thidua_domain::format::integer(n.try_into().unwrap_or(i64::MAX), lang)
 }

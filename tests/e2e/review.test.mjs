@@ -120,7 +120,7 @@ test('1,500 households: the list draws 50 at a time, search stays quick', async 
   await chooseYear(page, 2024);
   const started = Date.now();
   await chooseCommune(page, 'chieng an', 'Phường Chiềng An');
-  await waitForText(page.getByTestId('household-count'), '1500 hộ', 120_000);
+  await waitForText(page.getByTestId('household-count'), '1.500 hộ', 120_000);
   const listed = Date.now() - started;
   assert.equal(await page.getByTestId('household').count(), 50, 'one page drawn');
   await page.getByTestId('show-more').click();
@@ -129,7 +129,7 @@ test('1,500 households: the list draws 50 at a time, search stays quick', async 
   await page.getByTestId('household-search').fill('ho so 1499');
   await waitForText(page.getByTestId('household-shown'), '1 hộ khớp');
   const searched = Date.now() - searchStarted;
-  await waitForText(page.getByTestId('review-totals').locator('tr.total'), '1500');
+  await waitForText(page.getByTestId('review-totals').locator('tr.total'), '1.500');
   console.log(`1,500 households: listed in ${listed} ms after choosing the commune (sync included), search in ${searched} ms`);
   await context.close();
 });
