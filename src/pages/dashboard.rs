@@ -243,6 +243,7 @@ fn Figures(
                     td_string!(locale, dashboard.col_unit).into(),
                     td_string!(locale, dashboard.col_goal).into(),
                     td_string!(locale, dashboard.col_expected).into(),
+                    td_string!(locale, dashboard.col_progress).into(),
                     td_string!(locale, dashboard.col_status).into(),
                     td_string!(locale, dashboard.col_reporting).into(),
                 ],
@@ -255,6 +256,7 @@ fn Figures(
                                 json!(t.unit_vi),
                                 json!(t.target),
                                 json!(t.expected),
+                                json!(t.fraction.map(|f| (f * 1000.0).round() / 10.0)),
                                 json!(status_text(t.status, lang)),
                                 json!(t.communes_reporting),
                             ]
@@ -393,19 +395,28 @@ fn Figures(
             <table class="figures" data-testid="targets-table">
                 <thead><tr>
                     <th>{t!(i18n, dashboard.col_target)}</th><th>{t!(i18n, dashboard.col_actual)}</th>
-                    <th>{t!(i18n, dashboard.col_goal)}</th><th>{t!(i18n, dashboard.col_status)}</th>
+                    <th>{t!(i18n, dashboard.col_goal)}</th><th>{t!(i18n, dashboard.col_expected)}</th>
+                    <th>{t!(i18n, dashboard.col_progress)}</th><th>{t!(i18n, dashboard.col_status)}</th>
                 </tr></thead>
                 <tbody>
                     {targets.get_value().into_iter().map(|t| {
                         let key = t.key.clone();
                         let row_id = format!("target-{key}");
-                        let (unit_a, unit_b) = (t.unit_vi.clone(), t.unit_vi.clone());
-                        let (value, goal, direction) = (t.value, t.target, t.direction);
+                        let (unit_a, unit_b, unit_c) = (t.unit_vi.clone(), t.unit_vi.clone(), t.unit_vi.clone());
+                        let (value, goal, direction, expected) = (t.value, t.target, t.direction, t.expected);
+                        // the way from the start to the target covered, as a bar and a percentage
+                        // (past 100 % the bar stays full; the figure says by how much)
+                        let progress = t.fraction.map(|f| (f * 100.0).max(0.0));
                         view! {
                             <tr data-testid=row_id>
                                 <td><button class="link" on:click=move |_| chosen_target.set(key.clone())>{move || pick(lang.get(), t.name_vi.clone(), t.name_en.clone())}</button></td>
                                 <td class="number" data-testid="actual">{move || figure_text(value, &unit_a, lang.get())}</td>
                                 <td class="number">{move || format!("{} {}", if direction == thidua_domain::targets::Direction::AtMost { "≤" } else { "≥" }, figure_text(Some(goal), &unit_b, lang.get()))}</td>
+                                <td class="number" data-testid="expected">{move || figure_text(expected, &unit_c, lang.get())}</td>
+                                <td class="progress" data-testid="progress">{progress.map(|p| view! {
+                                    <progress max="100" value=p.min(100.0)></progress>
+                                    " "<span>{move || crate::i18n::decimal((p * 10.0).round() / 10.0, 1, lang.get())}" %"</span>
+                                })}{progress.is_none().then_some("—")}</td>
                                 <td><span class=format!("badge {}", status_class(t.status))>{move || status_text(t.status, lang.get())}</span></td>
                             </tr>
                         }
@@ -489,7 +500,32 @@ fn Figures(
             </div>
             <ExportButtons table=children_table name="children"/>
         })}
-        {ntm.commune.clone().map(|c| view! {
+        {ntm.commune.clone().map(|c| {
+            let criteria_table = {
+                let criteria = c.criteria.clone();
+                let title = format!("{} — {}", title.clone(), period.clone());
+                Callback::new(move |_| {
+                    let lang = lang.get_untracked();
+                    let locale = Locale::from(lang);
+                    Table {
+                        title: format!("{} — {title}", td_string!(locale, dashboard.commune_criteria)),
+                        columns: vec![
+                            td_string!(locale, print.col_no).into(),
+                            td_string!(locale, dashboard.col_criterion).into(),
+                            td_string!(locale, dashboard.col_status).into(),
+                        ],
+                        rows: criteria
+                            .iter()
+                            .map(|k| vec![
+                                json!(k.number),
+                                json!(pick(lang, &k.name_vi, &k.name_en)),
+                                json!(criterion_text(k.status, lang)),
+                            ])
+                            .collect(),
+                    }
+                })
+            };
+            view! {
             <h4>{t!(i18n, dashboard.commune_criteria)}</h4>
             <table class="figures" data-testid="commune-criteria">
                 <tbody>
@@ -502,8 +538,10 @@ fn Figures(
                     }).collect_view()}
                 </tbody>
             </table>
-        })}
+            <ExportButtons table=criteria_table name="criteria"/>
+        }})}
         {is_commune.then(|| view! {
+            <CommuneReports period=period.clone() code=unit.code.to_string()/>
             <CommuneRecords period=period.clone() unit=unit.clone() submissions=view.unit.submissions.clone().unwrap_or_default()/>
         })}
     }
@@ -535,6 +573,87 @@ struct RecordsPage {
     next: Option<String>,
     #[serde(default)]
     total: usize,
+}
+
+/// One figure of a commune's indicator report, as the drill-down lists it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct ReportFigure {
+    key: String,
+    #[serde(default)]
+    name_vi: Option<String>,
+    #[serde(default)]
+    name_en: Option<String>,
+    #[serde(default)]
+    numerator: Option<i64>,
+    #[serde(default)]
+    denominator: Option<i64>,
+    #[serde(default)]
+    value: Option<f64>,
+}
+
+/// The commune's indicator reports behind its target figures (cultural families, schools, ...):
+/// each report's part and total as the commune entered them, and the figure they make.
+#[component]
+fn CommuneReports(period: String, code: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let lang = ui_lang();
+    let figures = RwSignal::new(None::<Result<Vec<ReportFigure>, String>>);
+    leptos::task::spawn_local(async move {
+        let token = crate::services().session.borrow().token.clone();
+        let path = format!(
+            "/api/dashboard/records?period={period}&unit={code}&data_set=indicator_report&limit=100"
+        );
+        let found = get_json::<RecordsPage>(&path, &token, 60_000)
+            .await
+            .map(|page| {
+                page.records
+                    .into_iter()
+                    .flat_map(|r| {
+                        r.get("targets")
+                            .cloned()
+                            .and_then(|t| serde_json::from_value::<Vec<ReportFigure>>(t).ok())
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.message(lang.get_untracked()));
+        figures.set(Some(found));
+    });
+    let number = move |n: Option<i64>| {
+        n.map(|n| thidua_domain::format::integer(n, lang.get()))
+            .unwrap_or_else(|| "—".into())
+    };
+    view! {
+        <h4>{t!(i18n, dashboard.reports)}</h4>
+        {move || match figures.get() {
+            None => view! { <p class="notice">{t!(i18n, dashboard.loading)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="notice error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p class="notice" data-testid="commune-reports-none">{t!(i18n, dashboard.no_reports)}</p> }.into_any(),
+            Some(Ok(list)) => view! {
+                <div class="table-wrap">
+                    <table class="figures" data-testid="commune-reports">
+                        <thead><tr>
+                            <th>{t!(i18n, dashboard.col_target)}</th><th>{t!(i18n, dashboard.col_part)}</th>
+                            <th>{t!(i18n, dashboard.col_total)}</th><th>{t!(i18n, dashboard.col_actual)}</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|f| view! {
+                                <tr data-testid="report-row" data-key=f.key.clone()>
+                                    <td>{
+                                        let (vi, en) = (f.name_vi.clone().unwrap_or_else(|| f.key.clone()), f.name_en.clone());
+                                        move || pick(lang.get(), vi.clone(), en.clone().unwrap_or_else(|| vi.clone()))
+                                    }</td>
+                                    <td class="number">{move || number(f.numerator)}</td>
+                                    <td class="number">{move || number(f.denominator)}</td>
+                                    <td class="number">{move || f.value.map(|v| crate::i18n::decimal(v, 2, lang.get())).unwrap_or_else(|| "—".into())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any(),
+        }}
+    }
 }
 
 /// The records behind a commune's figures, and its submissions with the district's decision.
@@ -596,11 +715,53 @@ fn CommuneRecords(
         commune: unit.code.clone(),
         period,
     });
+    // the rows on screen (the pages loaded so far; the title says how many of the commune's)
+    let records_table = {
+        let name = unit.full_name.clone();
+        let period = period.clone();
+        Callback::new(move |_| {
+            let lang = lang.get_untracked();
+            let locale = Locale::from(lang);
+            let shown = rows.with_untracked(Vec::len);
+            Table {
+                title: format!(
+                    "{} — {name} — {period} ({shown}/{})",
+                    td_string!(locale, dashboard.records),
+                    total.get_untracked()
+                ),
+                columns: vec![
+                    td_string!(locale, dashboard.col_head).into(),
+                    td_string!(locale, dashboard.col_village).into(),
+                    td_string!(locale, dashboard.col_members).into(),
+                    td_string!(locale, dashboard.col_income).into(),
+                    td_string!(locale, dashboard.col_deprivations).into(),
+                    td_string!(locale, households.class).into(),
+                ],
+                rows: rows.with_untracked(|rs| {
+                    rs.iter()
+                        .map(|r| {
+                            vec![
+                                json!(r.head_name),
+                                json!(r.village),
+                                json!(r.members),
+                                json!(r.income_per_person_month),
+                                json!(r.deprivations),
+                                json!(r.classification.as_deref().map(|c| class_text(c, lang))),
+                            ]
+                        })
+                        .collect()
+                }),
+            }
+        })
+    };
     view! {
         <h4>{t!(i18n, dashboard.submissions)}</h4>
         <ul class="submission-states" data-testid="commune-submissions">
             {submissions.into_iter().map(|(data_set, s)| view! {
-                <li data-testid=format!("submission-{data_set}")>{data_set.clone()}": "{s.state.clone()}{s.note.map(|n| format!(" — {n}"))}</li>
+                <li data-testid=format!("submission-{data_set}")>{
+                    let (state, kind) = (s.state.clone(), data_set.clone());
+                    move || format!("{}: {}", data_set_text(&kind, lang.get()), submission_text(&state, lang.get()))
+                }{s.note.map(|n| format!(" — {n}"))}</li>
             }).collect_view()}
         </ul>
         {selection.zip(role).map(|(selection, role)| view! {
@@ -624,7 +785,7 @@ fn CommuneRecords(
         </label>
         {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         <div class="table-wrap">
-            <p data-testid="records-total">{move || t_string!(i18n, households.count, n = total.get())}</p>
+            <p data-testid="records-total">{move || t_string!(i18n, households.count, n = thidua_domain::format::integer(total.get() as i64, lang.get()))}</p>
             <table class="figures" data-testid="records-table">
                 <thead><tr>
                     <th>{t!(i18n, dashboard.col_head)}</th><th>{t!(i18n, dashboard.col_village)}</th>
@@ -645,6 +806,7 @@ fn CommuneRecords(
                 </tbody>
             </table>
         </div>
+        <ExportButtons table=records_table name="records"/>
         {move || next.get().map(|after| view! {
             <button class="big" data-testid="records-more" on:click=move |_| load.with_value(|l| l(Some(after.clone())))>{t!(i18n, dashboard.more)}</button>
         })}
@@ -794,6 +956,17 @@ fn Completeness(query: Query) -> impl IntoView {
             </table>
         </div>
         <ExportButtons table=table name="completeness"/>
+    }
+}
+
+/// What a submitted data set is, in the supervisor's words.
+fn data_set_text(data_set: &str, lang: Lang) -> &str {
+    let locale = Locale::from(lang);
+    match data_set {
+        "household" => td_string!(locale, dashboard.review_household),
+        "ntm_assessment" => td_string!(locale, dashboard.review_ntm),
+        "indicator_report" => td_string!(locale, dashboard.review_indicators),
+        other => other,
     }
 }
 

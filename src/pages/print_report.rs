@@ -20,8 +20,15 @@ fn today_text(lang: Lang) -> String {
 pub fn PrintReport(query: Query, on_back: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
+    // the report is of the whole of the supervisor's own unit: the province for the province, a
+    // district for its district (under the 2025 structure, with no districts, the province)
+    let home = super::home_unit();
     let province = Query {
-        unit: "14".into(),
+        unit: if query.structure == "2023" {
+            home
+        } else {
+            "14".into()
+        },
         ..query
     };
     let data = RwSignal::new(None::<Result<DashboardView, ApiError>>);

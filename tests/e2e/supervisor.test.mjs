@@ -67,6 +67,25 @@ test('the province drills down to a commune\'s households and back; every figure
   ]);
   assert.notEqual(coloured, grey, 'a district with figures is coloured apart from one without');
   assert.equal(await page.getByTestId('bar-chart').getByTestId('bar').count(), 12);
+  // the poverty target's progress: 2023 is over, so 15,66 % is what was due by now, and the row
+  // shows how far along the way it is
+  const povertyTarget = page.getByTestId('target-poverty_rate');
+  await waitForText(povertyTarget.getByTestId('expected'), '15,66 %');
+  assert.equal(await povertyTarget.getByTestId('progress').locator('progress').count(), 1);
+  assert.match(await povertyTarget.getByTestId('progress').textContent(), /\d+,\d %/);
+  // the trend of the poverty rate over reviews, with the target's line
+  const trend = page.getByTestId('trend-chart');
+  assert.ok((await trend.locator('circle').count()) >= 1, 'a point per review');
+  assert.equal(await trend.locator('line.target-line').count(), 1);
+  // another figure chosen: the bars and the map are redrawn for it
+  const options = await page.getByTestId('chart-target').locator('option').evaluateAll((os) => os.map((o) => o.value));
+  const other = options.find((v) => v !== 'poverty_rate' && v !== '');
+  assert.ok(other, `another figure to choose: ${options}`);
+  await page.getByTestId('chart-target').selectOption(other);
+  await page.waitForFunction(() => document.querySelector('[data-testid="map"] path.unit[data-code="116"] title')?.textContent !== 'Thành phố Sơn La: 0,43 %');
+  assert.match(await map.locator('path.unit[data-code="116"] title').textContent(), /^Thành phố Sơn La: /);
+  await page.getByTestId('chart-target').selectOption('poverty_rate');
+  await waitForText(map.locator('path.unit[data-code="116"] title'), 'Thành phố Sơn La: 0,43 %');
   await map.screenshot({ path: `${DIR}/desk-1280-map-districts.png` });
   await page.screenshot({ path: `${DIR}/desk-1280-dashboard-province.png`, fullPage: true });
 
@@ -81,11 +100,26 @@ test('the province drills down to a commune\'s households and back; every figure
   // its assessment behind the NTM figure: the 19 criteria, 5 and 17 not met
   assert.equal(await page.getByTestId('commune-criteria').locator('tr').count(), 19);
   assert.equal(await page.getByTestId('commune-criteria').locator('.badge.behind').count(), 2);
+  // its indicator report behind the target figures: 9 poor of 640 households, 480 cultural families
+  const reports = page.getByTestId('commune-reports');
+  await reports.waitFor();
+  const reportRow = (key) => reports.locator(`[data-testid="report-row"][data-key="${key}"]`);
+  await waitForText(reportRow('poverty_rate'), '640');
+  assert.match(await reportRow('poverty_rate').textContent(), /Tỷ lệ hộ nghèo.*9.*640.*1,41/);
+  await waitForText(reportRow('cultural_families'), '480');
+  // the commune's criteria table exports like any other
+  const [criteriaFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-criteria').click()]);
+  const criteriaCsv = (await import('node:fs')).readFileSync(await criteriaFile.path()).toString('utf8');
+  assert.equal(criteriaCsv.trim().split('\n').length, 1 + 19, 'a header and the 19 criteria');
+  assert.ok(criteriaCsv.includes('Môi trường và an toàn thực phẩm'));
   // the households behind the figure: 9 poor, 6 near-poor, 10 others
   await waitForText(page.getByTestId('records-total'), '25 hộ');
   await page.getByTestId('records-class').selectOption('poor');
   await waitForText(page.getByTestId('records-total'), '9 hộ');
   assert.equal(await page.getByTestId('record-row').count(), 9);
+  // its submissions said in words, not as the server's codes
+  const submissions = await page.getByTestId('commune-submissions').textContent();
+  assert.doesNotMatch(submissions, /household|ntm_assessment|accepted|submitted|returned|none/, submissions);
   await page.screenshot({ path: `${DIR}/desk-1280-dashboard-commune.png`, fullPage: true });
   // and back up by the path
   await page.getByTestId('path').getByRole('button', { name: 'Tỉnh Sơn La' }).click();
@@ -153,8 +187,10 @@ test('a table exported to Excel opens with its Vietnamese text and its numbers',
     assert.ok(text.includes(expected), `the workbook has «${expected}»`);
   }
   // numbers are numbers: the district's 17 poor households and 3.910 households as numeric cells
-  assert.match(sheet, /<c [^>]*><v>17<\/v><\/c>/);
-  assert.match(sheet, /<c [^>]*><v>3910<\/v><\/c>/);
+  // (no t="s": a shared-string cell holds an index, not the number)
+  const numeric = (n) => new RegExp(`<c (?![^>]*\\bt="s")[^>]*><v>${n}<\\/v><\\/c>`);
+  assert.match(sheet, numeric(17));
+  assert.match(sheet, numeric(3910));
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-children').click()]);
   const bytes = (await import('node:fs')).readFileSync(await csv.path());
@@ -175,7 +211,11 @@ test('the report to the Chairman prints to a PDF that fits A4', async () => {
   const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - 680);
   assert.ok(overflow <= 0, `the report is ${overflow} px wider than A4`);
   assert.equal(await page.getByTestId('print-now').isVisible(), false, 'buttons are not printed');
-  const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true, path: `${DIR}/report-2023.pdf` });
+  // the report's figures by district are in it
+  assert.equal(await page.getByTestId('print-units').locator('tbody tr').count(), 12, 'a row per district');
+  await waitForText(page.getByTestId('print-units'), 'Thành phố Sơn La');
+  // the page size is the report's own (@page), not one given here: Chromium's default is Letter
+  const pdf = await page.pdf({ printBackground: true, preferCSSPageSize: true, path: `${DIR}/report-2023.pdf` });
   const text = pdf.toString('latin1');
   assert.ok(text.startsWith('%PDF'));
   const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)].map((m) => [Number(m[1]), Number(m[2])]);
@@ -186,6 +226,17 @@ test('the report to the Chairman prints to a PDF that fits A4', async () => {
   await page.emulateMedia({ media: 'screen' });
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: `${DIR}/desk-1280-report.png`, fullPage: true });
+  await context.close();
+});
+
+test('a district supervisor prints the report of the district, commune by commune', async () => {
+  const { context, page } = await openDashboard(DISTRICT);
+  await waitForText(page.getByTestId('dashboard-unit'), 'Thành phố Sơn La');
+  await page.getByTestId('print-report').click();
+  await page.getByTestId('print-units').waitFor();
+  await waitForText(page.getByTestId('print-report'), 'Thành phố Sơn La');
+  assert.equal(await page.getByTestId('print-units').locator('tbody tr').count(), 12, 'the 12 communes of the city');
+  assert.equal(await page.getByRole('alert').count(), 0, 'no refusal');
   await context.close();
 });
 

@@ -652,6 +652,7 @@ fn record_json(
                     json!({
                         "key": key,
                         "name_vi": target.map(|t| t.name_vi.as_str()),
+                        "name_en": target.map(|t| t.name_en.as_str()),
                         "numerator": tally.numerator,
                         "denominator": tally.denominator,
                         "value": target.and_then(|t| t.figure(*tally)),

@@ -354,6 +354,9 @@ async fn every_figure_of_communes_districts_and_the_province_on_all_records() {
     assert_eq!(schools["denominator"], 8);
     assert!(close(&schools["value"], 50.0));
     assert_eq!(schools["status"], "behind");
+    // no baseline: progress is the ratio to the target, and nothing is expected by now
+    assert!(close(&schools["fraction"], 50.0 / 63.3));
+    assert_eq!(schools["expected"], Value::Null);
     assert_eq!(schools["communes_reporting"], 2);
     assert_eq!(schools["name_vi"], "Tỷ lệ trường đạt chuẩn quốc gia");
     assert_eq!(schools["unit_vi"], "%");
@@ -364,11 +367,19 @@ async fn every_figure_of_communes_districts_and_the_province_on_all_records() {
     assert!(close(&pov["value"], 500.0 / 74.0));
     assert!(close(&pov["baseline"], 19.66));
     assert!(close(&pov["expected"], 15.66)); // the year is over on 31/12
+                                             // the way from 19.66 to 15.66 covered: (19.66 − 6.76) / 4, past the target
+    assert!(close(
+        &pov["fraction"],
+        (19.66 - 500.0 / 74.0) / (19.66 - 15.66)
+    ));
     let ntm_target = target(p, "ntm_communes");
     assert_eq!(
         (ntm_target["numerator"].clone(), ntm_target["value"].clone()),
         (json!(1), json!(1.0))
     );
+    // 1 commune counted against a start of 59: far behind the way to 64, and 64 expected by 31/12
+    assert!(close(&ntm_target["fraction"], (1.0 - 59.0) / (64.0 - 59.0)));
+    assert!(close(&ntm_target["expected"], 64.0));
     assert_eq!(target(p, "grdp_growth")["status"], "no_data");
     assert_eq!(target(p, "cultural_families")["value"], Value::Null);
     assert_eq!(
@@ -728,6 +739,14 @@ async fn every_figure_leads_to_the_records_behind_it() {
     assert_eq!(targets.len(), 1);
     assert_eq!(targets[0]["key"], "poverty_rate");
     assert_eq!(targets[0]["denominator"], 40);
+    assert_eq!(
+        targets[0]["name_vi"],
+        "Tỷ lệ hộ nghèo (chuẩn nghèo đa chiều 2022–2025)"
+    );
+    assert_eq!(
+        targets[0]["name_en"],
+        "Household poverty rate (multidimensional standard)"
+    );
     let ntm = drilled(&app, "period=2023&unit=03649&data_set=ntm_assessment").await;
     let record = &ntm["records"][0];
     assert_eq!(record["criteria_met"], 17);
