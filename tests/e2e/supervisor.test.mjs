@@ -85,7 +85,8 @@ test('the province drills down to a commune\'s households and back; every figure
   await page.waitForFunction(() => document.querySelector('[data-testid="map"] path.unit[data-code="116"] title')?.textContent !== 'Thành phố Sơn La: 0,43 %');
   assert.match(await map.locator('path.unit[data-code="116"] title').textContent(), /^Thành phố Sơn La: /);
   await page.getByTestId('chart-target').selectOption('poverty_rate');
-  await waitForText(map.locator('path.unit[data-code="116"] title'), 'Thành phố Sơn La: 0,43 %');
+  // an SVG <title> is never visible: its text is waited for, not its visibility
+  await page.waitForFunction(() => document.querySelector('[data-testid="map"] path.unit[data-code="116"] title')?.textContent === 'Thành phố Sơn La: 0,43 %');
   await map.screenshot({ path: `${DIR}/desk-1280-map-districts.png` });
   await page.screenshot({ path: `${DIR}/desk-1280-dashboard-province.png`, fullPage: true });
 
