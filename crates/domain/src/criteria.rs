@@ -113,6 +113,24 @@ impl CriteriaSet {
         CriteriaSet::from_json(NTM_2021_2025).expect("carried criteria set is valid")
     }
 
+    /// Whether an assessment of `year` belongs to this set's period.
+    pub fn covers(&self, year: u16) -> bool {
+        (self.first_year..=self.last_year).contains(&year)
+    }
+
+    /// The set among `sets` (in force, one per id) that an assessment of `year` is checked against:
+    /// of those whose years hold it, the one starting latest, because a set for a new period
+    /// replaces an older one stretched over it; among equals the last given. The server and the
+    /// tablet both choose with this, so the tablet shows what the server will accept.
+    pub fn for_year<'a>(
+        sets: impl IntoIterator<Item = &'a CriteriaSet>,
+        year: u16,
+    ) -> Option<&'a CriteriaSet> {
+        sets.into_iter()
+            .filter(|set| set.covers(year))
+            .max_by_key(|set| set.first_year)
+    }
+
     /// Reads a set from JSON and checks it: groups exist, numbers and codes are unique, and each
     /// requirement suits its indicator's kind.
     pub fn from_json(text: &str) -> Result<CriteriaSet, String> {

@@ -197,6 +197,12 @@ impl Period {
         &self.0
     }
 
+    /// The year the period falls in ("2023" for "2023" and for "2023-06").
+    pub fn year(&self) -> u16 {
+        // parse checked the four leading digits
+        self.0[..4].parse().unwrap_or(0)
+    }
+
     /// The period before: the year before a year ("2022" for "2023"), the month before a month
     /// ("2022-12" for "2023-01"). `None` before year 0001.
     pub fn previous(&self) -> Option<Period> {

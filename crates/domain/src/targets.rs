@@ -80,6 +80,18 @@ impl TargetSet {
         TargetSet::from_json(SONLA_2023).expect("carried targets are valid")
     }
 
+    /// The set among `sets` (in force, one per id) whose period holds part of `year`, the one
+    /// starting latest when several do (among equals the last given): what a commune reports for
+    /// that year.
+    pub fn for_year<'a>(
+        sets: impl IntoIterator<Item = &'a TargetSet>,
+        year: u16,
+    ) -> Option<&'a TargetSet> {
+        sets.into_iter()
+            .filter(|set| set.period_start.year() <= year && year <= set.period_end.year())
+            .max_by(|a, b| a.period_start.cmp(&b.period_start))
+    }
+
     pub fn from_json(text: &str) -> Result<TargetSet, String> {
         let set: TargetSet =
             serde_json::from_str(text).map_err(|e| format!("chỉ tiêu không đọc được: {e}"))?;

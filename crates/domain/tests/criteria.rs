@@ -181,3 +181,40 @@ fn a_successor_set_loads_from_data() {
         .unwrap_err()
         .contains("1.1"));
 }
+
+/// A set like the carried one for other years (its groups and criteria as they are).
+fn set_for(id: &str, first_year: u16, last_year: u16) -> CriteriaSet {
+    let mut set = CriteriaSet::ntm_2021_2025();
+    set.id = id.into();
+    set.first_year = first_year;
+    set.last_year = last_year;
+    set
+}
+
+#[test]
+fn the_set_of_a_year_is_the_latest_starting_one_that_covers_it() {
+    let carried = CriteriaSet::ntm_2021_2025();
+    let next = set_for("ntm-2026-2030", 2026, 2030);
+    // a province's set stretched from 2024, beside the carried one and the next period's
+    let stretched = set_for("ntm-2024-2027", 2024, 2027);
+    let sets = [carried.clone(), next.clone(), stretched.clone()];
+    let id = |year| CriteriaSet::for_year(&sets, year).map(|s| s.id.as_str());
+    assert_eq!(id(2021), Some("ntm-2021-2025"));
+    assert_eq!(id(2023), Some("ntm-2021-2025"));
+    assert_eq!(
+        id(2024),
+        Some("ntm-2024-2027"),
+        "starts later than the carried one"
+    );
+    assert_eq!(id(2025), Some("ntm-2024-2027"));
+    assert_eq!(id(2026), Some("ntm-2026-2030"));
+    assert_eq!(id(2028), Some("ntm-2026-2030"));
+    assert_eq!(id(2030), Some("ntm-2026-2030"));
+    assert_eq!(id(2031), None, "no set: nothing to check against");
+    assert_eq!(id(2020), None);
+    assert!(carried.covers(2025) && !carried.covers(2026));
+    // equal starts: the last given wins, whatever the order of the others
+    let twin = set_for("ntm-2021-2025-bis", 2021, 2025);
+    let pair = [carried.clone(), twin.clone()];
+    assert_eq!(CriteriaSet::for_year(&pair, 2022).unwrap().id, twin.id);
+}

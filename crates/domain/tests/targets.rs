@@ -160,3 +160,27 @@ proptest! {
         prop_assert_eq!(schools.progress(Some(value * 2.5), elapsed).status == TargetStatus::Met, value * 2.5 >= 63.3);
     }
 }
+
+#[test]
+fn the_target_set_of_a_year_is_the_latest_starting_one_that_covers_it() {
+    let carried = TargetSet::sonla_2023();
+    let mut next = TargetSet::sonla_2023();
+    next.id = "sonla-2024-2025".into();
+    next.period_start = day("2024-01-01");
+    next.period_end = day("2025-12-31");
+    let mut mid_year = TargetSet::sonla_2023();
+    mid_year.id = "sonla-2023-h2".into();
+    mid_year.period_start = day("2023-07-01");
+    mid_year.period_end = day("2024-06-30");
+    let sets = [carried.clone(), next.clone(), mid_year.clone()];
+    let id = |year| TargetSet::for_year(&sets, year).map(|s| s.id.as_str());
+    assert_eq!(id(2023), Some("sonla-2023-h2"), "starts later within 2023");
+    assert_eq!(id(2024), Some("sonla-2024-2025"));
+    assert_eq!(id(2025), Some("sonla-2024-2025"));
+    assert_eq!(id(2022), None);
+    assert_eq!(id(2026), None);
+    assert_eq!(
+        TargetSet::for_year([&carried], 2023).map(|s| s.id.as_str()),
+        Some("sonla-2023")
+    );
+}

@@ -11,12 +11,14 @@
 //!   `PUT /api/admin/criteria-sets/{id}/requirements/{code}` (one requirement)
 //! - `GET  /api/admin/target-sets`, `PUT /api/admin/target-sets/{id}`
 //! - `GET  /api/criteria-sets/{id}`, `GET /api/target-sets/{id}`: any signed-in user (devices need them)
+//! - `GET  /api/reference-sets?have=V`: every set the province stored, for devices to keep offline
 //!
 //! Handlers take the body as a plain `Request` and read it only after the role check, so a commune
 //! officer's upload is a 403 whatever its body, never a parse error that hints at what was checked.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
@@ -272,6 +274,46 @@ pub async fn device_unit_lists(State(state): State<AppState>) -> Result<Json<Val
         .map(|(_, d)| json!({"id": d.id, "text": d.body}))
         .collect();
     Ok(Json(json!({ "unit_lists": lists })))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sets for devices
+
+/// `GET /api/reference-sets?have=V`: the criteria sets and target sets the province stored, for any
+/// signed-in device. A tablet checks NTM values and shows report targets offline, against what the
+/// province requires, not only against the sets the app carries. `version` names the content; a
+/// device that already holds it (`have`) gets no sets back, so a sync over 2G pays a few bytes for
+/// this, not the sets again.
+pub async fn device_sets(
+    State(state): State<AppState>,
+    query: Result<Query<DeviceSetsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    // a query that does not read (`have` twice, say) only costs the sets being sent again
+    let have = query.ok().and_then(|Query(q)| q.have);
+    let reference = state.reference.now(&state.store).await?;
+    let (criteria, targets) = reference.stored_sets();
+    let sets = json!({ "criteria_sets": criteria, "target_sets": targets });
+    let version = content_version(&sets.to_string());
+    if have.as_deref() == Some(version.as_str()) {
+        return Ok(Json(json!({ "version": version, "unchanged": true })));
+    }
+    let mut answer = sets;
+    answer["version"] = Value::String(version);
+    Ok(Json(answer))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct DeviceSetsQuery {
+    have: Option<String>,
+}
+
+/// A short name for a text's content (64-bit FNV-1a, in hex): equal texts, equal names; a change
+/// anywhere changes it (not a defence against forgery: the sets come from this server anyway).
+fn content_version(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 pub async fn list_unit_lists(

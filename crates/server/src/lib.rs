@@ -21,7 +21,8 @@
 //! - `GET|POST /api/admin/unit-lists`, `GET /api/admin/criteria-sets`,
 //!   `PUT /api/admin/criteria-sets/{id}`, `PUT /api/admin/criteria-sets/{id}/requirements/{code}`,
 //!   `GET /api/admin/target-sets`, `PUT /api/admin/target-sets/{id}`: province administrators only;
-//!   `GET /api/criteria-sets/{id}`, `GET /api/target-sets/{id}`: anyone signed in ([`admin_data`])
+//!   `GET /api/criteria-sets/{id}`, `GET /api/target-sets/{id}`, `GET /api/reference-sets`: anyone
+//!   signed in ([`admin_data`])
 //! - `POST /api/admin/unsynced-imports`: a tablet's exported outbox
 //!   ([`UnsyncedExport`](thidua_domain::protocol::UnsyncedExport)), applied as that tablet's push
 //!   would be → `{"results", "counts"}`; province administrators only ([`imports`])
@@ -174,6 +175,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .route("/admin/target-sets", get(admin_data::list_target_sets))
         .route("/admin/target-sets/{id}", put(admin_data::put_target_set))
         .route("/unit-lists", get(admin_data::device_unit_lists))
+        .route("/reference-sets", get(admin_data::device_sets))
         .route("/criteria-sets/{id}", get(admin_data::get_criteria_set))
         .route("/target-sets/{id}", get(admin_data::get_target_set))
         .route("/dashboard", get(dashboard::dashboard))

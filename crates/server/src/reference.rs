@@ -223,6 +223,32 @@ impl Reference {
             .insert(set.id.clone(), (set, Provenance::stored(carried, document)));
     }
 
+    /// The criteria sets and target sets the province stored (a carried set as shipped is left
+    /// out: every device carries it already). What devices download to check and show what the
+    /// province requires, offline.
+    pub fn stored_sets(&self) -> (Vec<&CriteriaSet>, Vec<&TargetSet>) {
+        let criteria = self
+            .criteria
+            .values()
+            .filter(|(_, p)| p.stored.is_some())
+            .map(|(set, _)| set)
+            .collect();
+        let targets = self
+            .targets
+            .values()
+            .filter(|(_, p)| p.stored.is_some())
+            .map(|(set, _)| set)
+            .collect();
+        (criteria, targets)
+    }
+
+    /// The criteria set an NTM assessment of `year` is checked against ([`CriteriaSet::for_year`]
+    /// over the sets in force), else the NTM set.
+    pub fn criteria_for_year(&self, year: u16) -> &CriteriaSet {
+        CriteriaSet::for_year(self.criteria.values().map(|(set, _)| set), year)
+            .unwrap_or_else(|| self.ntm())
+    }
+
     /// Every list of the catalog, oldest first.
     pub fn unit_list_summaries(&self) -> Vec<UnitListSummary> {
         self.catalog

@@ -805,3 +805,136 @@ async fn changes_through_two_servers_at_the_same_moment_are_all_kept() {
         }
     }
 }
+
+/// An NTM assessment of `year` for 03646 with these indicator values.
+fn assessment_of(year: &str, fields: Value) -> thidua_domain::protocol::Record {
+    use thidua_domain::protocol::{DataSet, Period, Record, RecordId};
+    let unit = thidua_domain::org::UnitCode::parse("03646").unwrap();
+    let period = Period::parse(year).unwrap();
+    Record {
+        id: RecordId::of_unit_period(DataSet::NtmAssessment, &unit, &period),
+        data_set: DataSet::NtmAssessment,
+        org_unit: unit,
+        period,
+        fields: serde_json::from_value(fields).unwrap(),
+        revision: 0,
+        deleted: false,
+        conflicts: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn devices_download_the_stored_sets_and_pushes_are_checked_against_the_set_of_their_year() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("o.03646", Role::CommuneOfficer, "03646")
+        .await;
+    let sets_as_officer = |have: Option<String>| {
+        let request = app
+            .anon
+            .get(app.url("/api/reference-sets"))
+            .bearer_auth(&officer);
+        let request = match have {
+            Some(v) => request.query(&[("have", v)]),
+            None => request,
+        };
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    // nothing stored yet: the device's carried sets are all there is
+    let first = sets_as_officer(None).await;
+    assert_eq!(first["criteria_sets"], json!([]));
+    assert_eq!(first["target_sets"], json!([]));
+    let v0 = first["version"].as_str().unwrap().to_string();
+    let same = sets_as_officer(Some(v0.clone())).await;
+    assert_eq!(same, json!({"version": v0, "unchanged": true}));
+
+    // the province sets a requirement: devices holding the old version get the whole set
+    let response = app
+        .put_json(
+            "/api/admin/criteria-sets/ntm-2021-2025/requirements/1.1",
+            &json!({"requirement": {"equals": true}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let changed = sets_as_officer(Some(v0.clone())).await;
+    let v1 = changed["version"].as_str().unwrap().to_string();
+    assert_ne!(v1, v0);
+    let sets: Vec<CriteriaSet> = serde_json::from_value(changed["criteria_sets"].clone()).unwrap();
+    assert_eq!(sets.len(), 1);
+    assert_eq!(
+        sets[0].indicator("1.1").unwrap().requirement,
+        Some(thidua_domain::criteria::Requirement::Equals(true))
+    );
+    assert_eq!(sets[0].criteria.len(), 19);
+    assert_eq!(sets_as_officer(Some(v1.clone())).await["unchanged"], true);
+    assert_eq!(
+        sets_as_officer(Some("not a version".into()))
+            .await
+            .get("criteria_sets")
+            .map(|s| s.as_array().unwrap().len()),
+        Some(1),
+        "an unknown version gets the sets"
+    );
+
+    // a set for the next period and a changed target set come too
+    let response = app
+        .put_json("/api/admin/criteria-sets/ntm-2026-2030", &ntm_2026_2030())
+        .await;
+    assert_eq!(response.status(), 201);
+    let mut targets = serde_json::to_value(TargetSet::sonla_2023()).unwrap();
+    targets["targets"][0]["value"] = json!(70);
+    let response = app
+        .put_json("/api/admin/target-sets/sonla-2023", &targets)
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let both = sets_as_officer(Some(v1.clone())).await;
+    let ids: Vec<&str> = both["criteria_sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ntm-2021-2025", "ntm-2026-2030"]);
+    let target_sets: Vec<TargetSet> = serde_json::from_value(both["target_sets"].clone()).unwrap();
+    assert_eq!(target_sets.len(), 1);
+    assert_eq!(target_sets[0].targets[0].value, 70.0);
+
+    // the server checks an assessment against the set of its year: 2.1 is a percentage until 2025
+    // and a text in the 2026–2030 set
+    let device = new_device();
+    let push = |record| {
+        let response = app.push_as(&officer, device, vec![create(device, record)]);
+        async move {
+            let response = response.await;
+            assert_eq!(response.status(), 200);
+            response.json::<PushResponse>().await.unwrap()
+        }
+    };
+    let note = json!({"2.1": "Xã đã rà soát"});
+    let answer = push(assessment_of("2026", note.clone())).await;
+    assert!(
+        matches!(answer.results[0].outcome, Outcome::Applied { .. }),
+        "{:?}",
+        answer.results[0].outcome
+    );
+    let answer = push(assessment_of("2023", note)).await;
+    let Outcome::Rejected { errors } = &answer.results[0].outcome else {
+        panic!(
+            "a text for a percentage in 2023: {:?}",
+            answer.results[0].outcome
+        )
+    };
+    assert_eq!(errors[0].field, "2.1");
+    // a year no set covers is checked against the NTM set
+    let answer = push(assessment_of("2035", json!({"2.1": 80}))).await;
+    assert!(
+        matches!(answer.results[0].outcome, Outcome::Applied { .. }),
+        "{:?}",
+        answer.results[0].outcome
+    );
+}
