@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod pages;
 pub mod photos;
 pub mod records;
+pub mod reference_sets;
 pub mod session;
 pub mod storage;
 pub mod sync;
@@ -107,6 +108,7 @@ fn App() -> impl IntoView {
             let device = Device::load(&store).await?;
             api::identify_device(&device.id.to_string());
             units::load(&store).await?;
+            reference_sets::load(&store).await?;
             Ok::<_, storage::StorageError>((store, device))
         }
         .await;

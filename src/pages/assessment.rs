@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use serde_json::Value;
-use thidua_domain::criteria::{CriteriaSet, Indicator, Status, ValueKind};
+use thidua_domain::criteria::{Indicator, Requirement, Status, ValueKind};
 use thidua_domain::protocol::{
     evidence_field, indicator_values, photos_field, DataSet, Fields, RecordId,
 };
@@ -36,12 +36,21 @@ fn status_class(status: Status) -> &'static str {
     }
 }
 
-/// The criteria set that applies to a review year, when the device has it.
-fn criteria_for(year: u16) -> Option<CriteriaSet> {
-    let set = CriteriaSet::ntm_2021_2025();
-    (set.first_year..=set.last_year)
-        .contains(&year)
-        .then_some(set)
+/// A requirement as the officer reads it: "≥ 12,5" in Vietnamese, "≥ 12.5" in English.
+fn requirement_text(requirement: &Requirement, lang: Lang) -> String {
+    let locale = Locale::from(lang);
+    let number = |n: f64| crate::i18n::localize_decimal(n.to_string(), lang);
+    match requirement {
+        Requirement::AtLeast(n) => {
+            td_string!(locale, assessment.rule.at_least, value = number(*n)).to_string()
+        }
+        Requirement::AtMost(n) => {
+            td_string!(locale, assessment.rule.at_most, value = number(*n)).to_string()
+        }
+        Requirement::Equals(true) => td_string!(locale, assessment.rule.yes).to_string(),
+        Requirement::Equals(false) => td_string!(locale, assessment.rule.no).to_string(),
+        Requirement::Provided => td_string!(locale, assessment.rule.provided).to_string(),
+    }
 }
 
 /// A number as officers type it: "12,5" and "12.5" are the same.
@@ -66,7 +75,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
     let status = expect_context::<SyncStatus>();
     let edits = crate::current_role().is_none_or(|r| r.edits());
     let year: u16 = selection.period.as_str()[..4].parse().unwrap_or(0);
-    let Some(set) = criteria_for(year) else {
+    let Some(set) = crate::reference_sets::criteria_for(year) else {
         return view! {
             <section class="card" data-testid="ntm-assessment">
                 <p class="notice warn" role="status">{t!(i18n, assessment.no_criteria)}</p>
@@ -75,7 +84,17 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         }
         .into_any();
     };
-    let set = StoredValue::new(set);
+    // the province's requirements may arrive by a sync while the page is open: statuses and the
+    // requirement lines follow them at once (the list of criteria is the one the page opened with)
+    let set = RwSignal::new(set);
+    Effect::new(move |_| {
+        status.revision.track();
+        if let Some(latest) = crate::reference_sets::criteria_for(year) {
+            if set.with_untracked(|s| *s != latest) {
+                set.set(latest);
+            }
+        }
+    });
     let id = RecordId::of_unit_period(
         DataSet::NtmAssessment,
         &selection.commune,
@@ -144,12 +163,12 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
 
     let evaluation = Memo::new(move |_| {
         let values = fields.with(|f| indicator_values(f).unwrap_or_default());
-        set.with_value(|s| s.evaluate(&values))
+        set.with(|s| s.evaluate(&values))
     });
     let errors = Memo::new(move |_| {
         let values = fields.with(indicator_values);
         match values {
-            Ok(values) => set.with_value(|s| s.validate_values(&values)),
+            Ok(values) => set.with(|s| s.validate_values(&values)),
             Err(errors) => errors,
         }
     });
@@ -211,7 +230,13 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                     .unwrap_or(Status::NotAssessed)
             })
         });
-        let requirement = indicator.requirement.as_ref().map(|r| r.describe_vi());
+        let code_for_rule = code.clone();
+        let requirement = Memo::new(move |_| {
+            set.with(|s| {
+                s.indicator(&code_for_rule)
+                    .and_then(|i| i.requirement.clone())
+            })
+        });
         let unit = indicator.unit.clone().unwrap_or_default();
         let value_key = code.clone();
         let input = match indicator.kind {
@@ -281,8 +306,8 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                     <span class=move || status_class(status_of.get()) data-testid="indicator-status">{move || status_text(status_of.get(), lang.get())}</span>
                 </div>
                 <small class="requirement">
-                    {move || match &requirement {
-                        Some(r) => t_string!(i18n, assessment.requirement, requirement = r, unit = &unit),
+                    {move || match requirement.get() {
+                        Some(r) => t_string!(i18n, assessment.requirement, requirement = requirement_text(&r, lang.get()), unit = &unit),
                         None => t_string!(i18n, assessment.not_configured).to_string(),
                     }}
                 </small>
@@ -304,7 +329,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
         }
     };
 
-    let groups = set.with_value(|s| s.groups.clone());
+    let groups = set.with_untracked(|s| s.groups.clone());
     view! {
         <section class="card ntm" data-testid="ntm-assessment">
             <div class="row">
@@ -324,7 +349,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                 <crate::components::submission::SubmissionPanel selection=selection.clone() role=role data_set="ntm_assessment"/>
             })}
             {groups.into_iter().map(|group| {
-                let criteria: Vec<_> = set.with_value(|s| s.criteria.iter().filter(|c| c.group == group.id).cloned().collect());
+                let criteria: Vec<_> = set.with_untracked(|s| s.criteria.iter().filter(|c| c.group == group.id).cloned().collect());
                 view! {
                     <h3 class="group">{move || pick(lang.get(), &group.name_vi, &group.name_en).clone()}</h3>
                     {criteria.into_iter().map(|criterion| {

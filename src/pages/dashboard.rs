@@ -911,7 +911,14 @@ fn Completeness(query: Query) -> impl IntoView {
                         json!(state_of(c, "ntm_assessment")),
                         json!(state_of(c, "indicator_report")),
                         json!(last_sync(c)),
-                        json!(c.get("stale").and_then(Value::as_bool).unwrap_or(false)),
+                        // a cell holds text or a number: the export refuses true/false
+                        json!(
+                            if c.get("stale").and_then(Value::as_bool).unwrap_or(false) {
+                                td_string!(locale, common.yes)
+                            } else {
+                                td_string!(locale, common.no)
+                            }
+                        ),
                     ]
                 })
                 .collect(),

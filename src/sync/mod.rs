@@ -183,6 +183,13 @@ pub async fn sync_once(
         Err(crate::units::RefreshError::Api(e)) => return Err(e.into()),
         Err(crate::units::RefreshError::Storage(e)) => return Err(e.into()),
     }
+    // the province's criteria and target sets: requirements checked offline as the server checks them
+    match crate::reference_sets::refresh(store, token).await {
+        Ok(true) => status.revision.update(|r| *r += 1),
+        Ok(false) => {}
+        Err(crate::reference_sets::RefreshError::Api(e)) => return Err(e.into()),
+        Err(crate::reference_sets::RefreshError::Storage(e)) => return Err(e.into()),
+    }
     // photos last: records are small and matter first; a photo cut off resumes at the next sync
     let uploaded =
         crate::photos::upload_pending(store, token, |_| status.photos.update(|n| *n += 1)).await;
