@@ -83,6 +83,17 @@ export async function startServer(extraEnv = {}) {
       if (res.status !== 201) throw new Error(`upload unit list: ${res.status} ${await res.text()}`);
       return res.json();
     },
+    /** Sets the province's requirement for one indicator of the NTM set 2021–2025 (null clears it). */
+    async setRequirement(code, requirement) {
+      const token = await login(url, ADMIN);
+      const res = await fetch(`${url}/api/admin/criteria-sets/ntm-2021-2025/requirements/${code}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ requirement }),
+      });
+      if (res.status !== 200) throw new Error(`set requirement ${code}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
     /** Creates an account through the administrator's API. */
     async createUser(user) {
       const token = await login(url, ADMIN);

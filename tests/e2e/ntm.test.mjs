@@ -23,11 +23,11 @@ after(async () => {
   await server?.stop();
 });
 
-async function openAssessment(user) {
+async function openAssessment(user, year = 2023) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await openApp(page, server.url, user);
-  await chooseYear(page, 2023);
+  await chooseYear(page, year);
   await chooseCommune(page, 'chieng le', 'Phường Chiềng Lề');
   await waitForText(page.getByTestId('last-sync'), 'Đồng bộ lúc');
   await page.getByTestId('open-ntm').click();
@@ -90,4 +90,44 @@ test('an officer assesses criterion 15 offline with live status; a colleague add
   await panel.getByTestId('submit-report').click();
   await waitForText(panel.getByTestId('submission-state'), 'Đã gửi');
   await Promise.all([a.context.close(), b.context.close()]);
+});
+
+test("the province's requirements reach the tablet by sync, count a criterion met, and stay after an offline reload", async () => {
+  // the province sets criterion 1's two requirements (planning) after the app was released
+  await server.setRequirement('1.1', { equals: true });
+  await server.setRequirement('1.2', { equals: true });
+  const { context, page } = await openAssessment(A, 2024);
+  const c1 = page.getByTestId('criterion-1');
+  await c1.locator('summary').click();
+  await waitForText(page.getByTestId('ntm-indicator-1.1'), 'Mức đạt: Có (đạt)');
+  await waitForText(c1.getByTestId('criterion-status'), 'Chưa đánh giá');
+  await waitForText(page.getByTestId('ntm-summary'), 'Đạt 0/19 tiêu chí');
+
+  await context.setOffline(true);
+  await page.getByTestId('indicator-1.1').selectOption('true');
+  await waitForText(c1.getByTestId('criterion-status'), 'Chưa đánh giá');
+  await page.getByTestId('indicator-1.2').selectOption('false');
+  await waitForText(c1.getByTestId('criterion-status'), 'Chưa đạt');
+  await page.getByTestId('indicator-1.2').selectOption('true');
+  await waitForText(c1.getByTestId('criterion-status'), 'Đạt');
+  await waitForText(page.getByTestId('ntm-summary'), 'Đạt 1/19 tiêu chí');
+  await page.getByTestId('ntm-save').click();
+  await waitForText(page.getByTestId('ntm-saved'), 'Đã lưu trên máy');
+
+  // still offline: the requirements were kept on the device with the values
+  await page.reload();
+  await waitForText(page.getByTestId('commune-name'), 'Phường Chiềng Lề');
+  await page.getByTestId('open-ntm').click();
+  await waitForText(page.getByTestId('ntm-assessment').locator('h2'), '2024');
+  await waitForText(page.getByTestId('ntm-summary'), 'Đạt 1/19 tiêu chí');
+  await page.getByTestId('criterion-1').locator('summary').click();
+  await waitForText(page.getByTestId('ntm-indicator-1.2'), 'Mức đạt: Có (đạt)');
+
+  await context.setOffline(false);
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  const { records } = await server.pull('03646');
+  const saved = records.find((r) => r.data_set === 'ntm_assessment' && r.period === '2024');
+  assert.deepEqual(saved.fields, { '1.1': true, '1.2': true });
+  await context.close();
 });

@@ -143,6 +143,14 @@ test('the province drills down to a commune\'s households and back; every figure
   const chiengAn = page.getByTestId('completeness-row').filter({ hasText: 'Phường Chiềng An' });
   await waitForText(chiengAn, '1 máy');
   assert.equal(await chiengAn.getByTestId('stale').count(), 0, 'synced today: not stale');
+  // the completeness table exports like any other: a header and the 204 communes, stale in words
+  const [completenessFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-completeness').click()]);
+  const completenessCsv = (await import('node:fs')).readFileSync(await completenessFile.path()).toString('utf8');
+  const lines = completenessCsv.trim().split('\n');
+  assert.equal(lines.length, 1 + 204, 'a header and the 204 communes');
+  const chiengAnLine = lines.find((l) => l.includes('Phường Chiềng An'));
+  assert.match(chiengAnLine, /,Không\r?$/, 'synced today: not stale');
+  assert.ok(lines.filter((l) => /,Có\r?$/.test(l)).length >= 200);
   await context.close();
 });
 
