@@ -15,13 +15,17 @@ use crate::i18n::{pick, t, t_string, tu_string, ui_lang, use_i18n};
 use crate::storage::LocalRecord;
 use crate::sync::SyncStatus;
 
-/// The targets a commune reports: those built from communes' figures (not the province's own
-/// economic figures, not the NTM count, which comes from the assessments).
-fn commune_targets() -> Vec<Target> {
-    TargetSet::sonla_2023()
+/// The targets a commune reports for `year`: those built from communes' figures (not the province's
+/// own economic figures, not the NTM count, which comes from the assessments), from the target set
+/// in force on the device (the province's values once a sync brought them). Only the targets the
+/// server's checks know are offered, so a report saved here is never refused for its keys.
+fn commune_targets(year: u16) -> Vec<Target> {
+    let known = TargetSet::sonla_2023();
+    crate::reference_sets::targets_for(year)
         .targets
         .into_iter()
         .filter(|t| !matches!(t.measure, Measure::Reported) && t.key != "ntm_communes")
+        .filter(|t| known.targets.iter().any(|k| k.key == t.key))
         .collect()
 }
 
@@ -264,7 +268,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                 </p>
             })}
             <p class="hint">{t!(i18n, report.hint)}</p>
-            {commune_targets().into_iter().map(row).collect_view()}
+            {commune_targets(selection.period.year()).into_iter().map(row).collect_view()}
             {move || message.get().map(|m| match m {
                 Ok(text) => view! { <p class="notice" role="status" data-testid="report-saved">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="notice error" role="alert">{text}</p> }.into_any(),
