@@ -955,6 +955,18 @@ fn Completeness(query: Query) -> impl IntoView {
                                     {last_sync(&c)}
                                     {stale.then(|| view! { <span class="badge behind" data-testid="stale">{t!(i18n, dashboard.stale)}</span> })}
                                     <small>{move || t_string!(i18n, dashboard.devices, n = devices)}</small>
+                                    // each device's own last sync: which tablet of the commune has gone quiet
+                                    <ul class="devices" data-testid="device-list">
+                                        {c.get("devices").and_then(Value::as_array).cloned().unwrap_or_default().into_iter().map(|d| {
+                                            let text = |key: &str| d.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+                                            let (name, username) = (text("display_name"), text("username"));
+                                            let at = d.get("last_sync_at").and_then(Value::as_i64);
+                                            view! {
+                                                <li data-testid="device">{move || t_string!(i18n, dashboard.device_line, name = name.clone(), username = username.clone(),
+                                                    time = at.map(|s| thidua_domain::format::date_time(s * 1000, lang.get())).unwrap_or_else(|| "—".into()))}</li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
                                 </td>
                             </tr>
                         }

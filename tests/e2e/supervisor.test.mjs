@@ -142,6 +142,10 @@ test('the province drills down to a commune\'s households and back; every figure
   assert.ok(await page.getByTestId('stale').count() >= 200);
   const chiengAn = page.getByTestId('completeness-row').filter({ hasText: 'Phường Chiềng An' });
   await waitForText(chiengAn, '1 máy');
+  // and which tablet it was, with its own last sync
+  const device = chiengAn.getByTestId('device');
+  assert.equal(await device.count(), 1);
+  assert.match(await device.textContent(), /^Cán bộ Chiềng An \(chiengan\.pull\) — đồng bộ lần cuối: \d{2}\/\d{2}\/\d{4}/);
   assert.equal(await chiengAn.getByTestId('stale').count(), 0, 'synced today: not stale');
   // the completeness table exports like any other: a header and the 204 communes, stale in words
   const [completenessFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-completeness').click()]);
