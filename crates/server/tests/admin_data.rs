@@ -808,19 +808,13 @@ async fn changes_through_two_servers_at_the_same_moment_are_all_kept() {
 
 /// An NTM assessment of `year` for 03646 with these indicator values.
 fn assessment_of(year: &str, fields: Value) -> thidua_domain::protocol::Record {
-    use thidua_domain::protocol::{DataSet, Period, Record, RecordId};
-    let unit = thidua_domain::org::UnitCode::parse("03646").unwrap();
-    let period = Period::parse(year).unwrap();
-    Record {
-        id: RecordId::of_unit_period(DataSet::NtmAssessment, &unit, &period),
-        data_set: DataSet::NtmAssessment,
-        org_unit: unit,
-        period,
-        fields: serde_json::from_value(fields).unwrap(),
-        revision: 0,
-        deleted: false,
-        conflicts: Vec::new(),
-    }
+    use thidua_domain::protocol::DataSet;
+    unit_record(
+        DataSet::NtmAssessment,
+        "03646",
+        year,
+        serde_json::from_value(fields).unwrap(),
+    )
 }
 
 #[tokio::test]

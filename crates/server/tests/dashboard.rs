@@ -12,7 +12,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use thidua_domain::criteria::{CriteriaSet, Requirement, ValueKind};
-use thidua_domain::org::UnitCode;
 use thidua_domain::protocol::{DataSet, Fields, Outcome, Period, Record, RecordId};
 use thidua_server::auth::Role;
 use uuid::Uuid;
@@ -54,21 +53,6 @@ pub fn assessment(set: &CriteriaSet, missed: &[u16]) -> Fields {
         }
     }
     fields
-}
-
-pub fn unit_record(data_set: DataSet, unit: &str, period: &str, fields: Fields) -> Record {
-    let unit = UnitCode::parse(unit).unwrap();
-    let period = Period::parse(period).unwrap();
-    Record {
-        id: RecordId::of_unit_period(data_set, &unit, &period),
-        data_set,
-        org_unit: unit,
-        period,
-        fields,
-        revision: 0,
-        deleted: false,
-        conflicts: Vec::new(),
-    }
 }
 
 /// A household of `class` ("poor", "near", "avg") named `head`.

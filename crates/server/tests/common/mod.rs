@@ -398,6 +398,23 @@ pub fn create(device: DeviceId, record: Record) -> Mutation {
     }
 }
 
+/// A commune's record of a data set for a period (one per commune and period: an NTM assessment,
+/// an indicator report), with the id every device gives it.
+pub fn unit_record(data_set: DataSet, unit: &str, period: &str, fields: Fields) -> Record {
+    let unit = UnitCode::parse(unit).unwrap();
+    let period = Period::parse(period).unwrap();
+    Record {
+        id: RecordId::of_unit_period(data_set, &unit, &period),
+        data_set,
+        org_unit: unit,
+        period,
+        fields,
+        revision: 0,
+        deleted: false,
+        conflicts: Vec::new(),
+    }
+}
+
 pub fn new_household(org_unit: &str) -> Record {
     household(
         RecordId(Uuid::now_v7()),
