@@ -29,6 +29,16 @@ pub struct DashboardView {
     pub unit: UnitView,
     pub path: Vec<PathUnit>,
     pub children: Vec<UnitView>,
+    /// The unit's poverty rate over its last reviews, oldest first.
+    #[serde(default)]
+    pub trend: Vec<TrendPoint>,
+}
+
+/// One review of the poverty trend.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TrendPoint {
+    pub period: String,
+    pub rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -266,6 +276,36 @@ fn Figures(
             }
         })
     };
+    let most_missed_table = {
+        let title = title.clone();
+        let period = period.clone();
+        let missed = ntm.most_missed.clone();
+        Callback::new(move |_| {
+            let lang = lang.get_untracked();
+            let locale = Locale::from(lang);
+            Table {
+                title: format!(
+                    "{} — {title} {period}",
+                    td_string!(locale, dashboard.most_missed)
+                ),
+                columns: vec![
+                    td_string!(locale, print.col_no).into(),
+                    td_string!(locale, dashboard.col_criterion).into(),
+                    td_string!(locale, dashboard.col_missed_communes).into(),
+                ],
+                rows: missed
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            json!(c.number),
+                            json!(pick(lang, &c.name_vi, &c.name_en)),
+                            json!(c.communes),
+                        ]
+                    })
+                    .collect(),
+            }
+        })
+    };
     let children_table = {
         let title = title.clone();
         let period = period.clone();
@@ -344,25 +384,18 @@ fn Figures(
         });
     }
     let poverty_trend = {
-        let previous = poverty.previous.clone();
-        let rate = poverty.rate;
+        let trend = view.trend.clone();
         let target = poverty.target;
-        let period = period.clone();
         move || {
             let lang = lang.get();
-            let mut points = Vec::new();
-            if let Some(p) = &previous {
-                points.push(Point {
-                    period: p.period.as_str().to_string(),
+            let points: Vec<Point> = trend
+                .iter()
+                .map(|p| Point {
+                    period: p.period.clone(),
                     value: p.rate,
                     text: figure_text(p.rate, "%", lang),
-                });
-            }
-            points.push(Point {
-                period: period.clone(),
-                value: rate,
-                text: figure_text(rate, "%", lang),
-            });
+                })
+                .collect();
             view! {
                 <TrendChart title=t_string!(i18n, dashboard.poverty_trend).to_string() points=points target=target
                     target_text=t_string!(i18n, dashboard.target_line, value = figure_text(target, "%", lang)).to_string()/>
@@ -432,6 +465,7 @@ fn Figures(
                     <li>{move || t_string!(i18n, dashboard.missed_by, number = c.number, name = pick(lang.get(), c.name_vi.clone(), c.name_en.clone()), communes = c.communes)}</li>
                 }).collect_view()}
             </ol>
+            <ExportButtons table=most_missed_table name="most-missed"/>
         })}
         {(!is_commune).then(|| view! {
             <h4>{t!(i18n, dashboard.units)}</h4>
@@ -541,7 +575,7 @@ fn Figures(
             <ExportButtons table=criteria_table name="criteria"/>
         }})}
         {is_commune.then(|| view! {
-            <CommuneReports period=period.clone() code=unit.code.to_string()/>
+            <CommuneReports period=period.clone() code=unit.code.to_string() title=title.clone()/>
             <CommuneRecords period=period.clone() unit=unit.clone() submissions=view.unit.submissions.clone().unwrap_or_default()/>
         })}
     }
@@ -594,10 +628,50 @@ struct ReportFigure {
 /// The commune's indicator reports behind its target figures (cultural families, schools, ...):
 /// each report's part and total as the commune entered them, and the figure they make.
 #[component]
-fn CommuneReports(period: String, code: String) -> impl IntoView {
+fn CommuneReports(period: String, code: String, title: String) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
     let figures = RwSignal::new(None::<Result<Vec<ReportFigure>, String>>);
+    // the export writes the report's figures as shown: name, part, total, figure
+    let table = {
+        let period = period.clone();
+        Callback::new(move |_| {
+            let lang = lang.get_untracked();
+            let locale = Locale::from(lang);
+            let rows = figures.with_untracked(|f| match f {
+                Some(Ok(list)) => list
+                    .iter()
+                    .map(|f| {
+                        let vi = f.name_vi.clone().unwrap_or_else(|| f.key.clone());
+                        let name = match (lang, &f.name_en) {
+                            (Lang::En, Some(en)) => en.clone(),
+                            _ => vi,
+                        };
+                        vec![
+                            json!(name),
+                            json!(f.numerator),
+                            json!(f.denominator),
+                            json!(f.value),
+                        ]
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            });
+            Table {
+                title: format!(
+                    "{} — {title} {period}",
+                    td_string!(locale, dashboard.reports)
+                ),
+                columns: vec![
+                    td_string!(locale, dashboard.col_target).into(),
+                    td_string!(locale, dashboard.col_part).into(),
+                    td_string!(locale, dashboard.col_total).into(),
+                    td_string!(locale, dashboard.col_actual).into(),
+                ],
+                rows,
+            }
+        })
+    };
     leptos::task::spawn_local(async move {
         let token = crate::services().session.borrow().token.clone();
         let path = format!(
@@ -651,6 +725,7 @@ fn CommuneReports(period: String, code: String) -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
+                <ExportButtons table=table name="reports"/>
             }.into_any(),
         }}
     }

@@ -55,7 +55,10 @@ test('the province drills down to a commune\'s households and back; every figure
   // Thành phố Sơn La: 3 + 5 + 9 poor of 1.850 + 1.420 + 640 households = 17 / 3.910 = 0,43 %
   await waitForText(row(page, '116'), '0,43 %');
   // the province: 17 + 31 + 22 poor (Mường La's Cà Nàng reports no total: its review counts 40)
-  await waitForText(page.getByTestId('card-ntm'), 'xã đã tự đánh giá');
+  // of 3.910 + 410 + 40 households = 70 / 4.360 = 1,61 %; four communes assessed, one at standard
+  await waitForText(page.getByTestId('card-poverty'), '1,61 %');
+  await waitForText(page.getByTestId('card-ntm'), '4/204 xã đã tự đánh giá');
+  assert.match(await page.getByTestId('card-ntm').locator('strong').textContent(), /^1 \/ 64$/);
   // the map of the districts, coloured by the chosen figure, each district named with its figure
   const map = page.getByTestId('map');
   await map.waitFor();
@@ -73,10 +76,22 @@ test('the province drills down to a commune\'s households and back; every figure
   await waitForText(povertyTarget.getByTestId('expected'), '15,66 %');
   assert.equal(await povertyTarget.getByTestId('progress').locator('progress').count(), 1);
   assert.match(await povertyTarget.getByTestId('progress').textContent(), /\d+,\d %/);
-  // the trend of the poverty rate over reviews, with the target's line
+  // the trend of the poverty rate over the demo's three reviews, falling, with the target's line:
+  // (8 + 44) of 80 households in 2021, (6 + 38) of 80 in 2022
   const trend = page.getByTestId('trend-chart');
-  assert.ok((await trend.locator('circle').count()) >= 1, 'a point per review');
+  assert.equal(await trend.locator('circle').count(), 3, 'a point per review');
+  assert.deepEqual(await trend.locator('text.period').allTextContents(), ['2021', '2022', '2023']);
+  const values = await trend.locator('text.point-value').allTextContents();
+  assert.deepEqual(values.slice(0, 2), ['65 %', '55 %']);
+  const heights = await trend.locator('circle').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('cy'))));
+  assert.ok(heights[0] < heights[1] && heights[1] < heights[2], `the line falls: ${heights}`);
   assert.equal(await trend.locator('line.target-line').count(), 1);
+  // the criteria most often missed, exported: 17 by Tô Hiệu, Quyết Thắng and Mường Chiên
+  const [missedFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-most-missed').click()]);
+  const missedLines = (await import('node:fs')).readFileSync(await missedFile.path()).toString('utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  assert.equal(missedLines[0], 'TT,Tiêu chí,Số xã chưa đạt');
+  assert.match(missedLines[1], /^17,.*Môi trường.*,3$/);
+  assert.equal(missedLines.length, 1 + (await page.getByTestId('most-missed').locator('li').count()));
   // another figure chosen: the bars and the map are redrawn for it
   const options = await page.getByTestId('chart-target').locator('option').evaluateAll((os) => os.map((o) => o.value));
   const other = options.find((v) => v !== 'poverty_rate' && v !== '');
@@ -113,6 +128,11 @@ test('the province drills down to a commune\'s households and back; every figure
   const criteriaCsv = (await import('node:fs')).readFileSync(await criteriaFile.path()).toString('utf8');
   assert.equal(criteriaCsv.trim().split('\n').length, 1 + 19, 'a header and the 19 criteria');
   assert.ok(criteriaCsv.includes('Môi trường và an toàn thực phẩm'));
+  // and its indicator report, exported as shown: the poverty row's part, total and figure
+  const [reportsFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-reports').click()]);
+  const reportLines = (await import('node:fs')).readFileSync(await reportsFile.path()).toString('utf8').trim().split(/\r?\n/);
+  assert.equal(reportLines.length, 1 + (await reports.getByTestId('report-row').count()), 'a header and a line per figure');
+  assert.ok(reportLines.some((l) => /^"?Tỷ lệ hộ nghèo[^,]*,9,640,1\.40/.test(l)), reportLines.join('\n'));
   // the households behind the figure: 9 poor, 6 near-poor, 10 others
   await waitForText(page.getByTestId('records-total'), '25 hộ');
   await page.getByTestId('records-class').selectOption('poor');
@@ -155,6 +175,32 @@ test('the province drills down to a commune\'s households and back; every figure
   const chiengAnLine = lines.find((l) => l.includes('Phường Chiềng An'));
   assert.match(chiengAnLine, /,Không\r?$/, 'synced today: not stale');
   assert.ok(lines.filter((l) => /,Có\r?$/.test(l)).length >= 200);
+  await context.close();
+});
+
+test('the province switches to accepted figures only, apart from drafts and submissions, and back', async () => {
+  const { context, page } = await openDashboard(ADMIN);
+  const poverty = page.getByTestId('card-poverty');
+  const ntm = page.getByTestId('card-ntm');
+  // every record: 3 + 5 + 9 + 31 + 22 poor of 1.850 + 1.420 + 640 + 410 + 40 households
+  await waitForText(poverty, '1,61 %');
+  await waitForText(ntm, '4/204 xã đã tự đánh giá');
+  await waitForText(row(page, '116'), '0,43 %');
+  await page.getByTestId('dashboard-basis').selectOption('accepted');
+  // accepted only: Chiềng Lề's review (3 of its 20 households: its report is only submitted) and
+  // Mường Chiên's review and report (31 of 410); one assessment accepted (Chiềng Lề's)
+  await waitForText(poverty, '7,91 %');
+  await waitForText(ntm, '1/204 xã đã tự đánh giá');
+  await waitForText(row(page, '116'), '15 %');
+  assert.ok(!(await row(page, '116').textContent()).includes('0,43 %'));
+  // the trend too: 2021's reviews were never accepted, 2022's Chiềng Lề review was (6 of 20)
+  const trend = page.getByTestId('trend-chart');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="trend-chart"] circle').length === 2);
+  assert.deepEqual(await trend.locator('text.period').allTextContents(), ['2022', '2023']);
+  assert.deepEqual(await trend.locator('text.point-value').allTextContents(), ['30 %', '7,91 %']);
+  await page.screenshot({ path: `${DIR}/desk-1280-dashboard-accepted.png`, fullPage: true });
+  await page.getByTestId('dashboard-basis').selectOption('all');
+  await waitForText(poverty, '1,61 %');
   await context.close();
 });
 

@@ -4,9 +4,10 @@
 //!
 //! - `GET /api/dashboard?period=2023&unit=CODE[&structure=2023|2025][&basis=all|accepted][&as_of=YYYY-MM-DD]`
 //!   → `{period, previous_period, structure, unit_list, source_list, basis, as_of, elapsed,
-//!   target_set, criteria_set, unit, path, children, unplaced}`: `unit` and each of `children` is a
+//!   target_set, criteria_set, unit, path, children, trend, unplaced}`: `unit` and each of `children` is a
 //!   unit with its `figures` ([`thidua_domain::dashboard::UnitFigures`]) plus `reported`,
-//!   `submission_counts` and, for a commune of the records' list, `submissions`.
+//!   `submission_counts` and, for a commune of the records' list, `submissions`; `trend` is the
+//!   unit's poverty rate over its last reviews (at most six, oldest first, periods with no review left out).
 //! - `GET /api/dashboard/records?period=2023&unit=COMMUNE&data_set=household|ntm_assessment|indicator_report
 //!   [&target=KEY][&classification=poor|near_poor|average_living_standard|above][&limit=N][&after=ID]`
 //!   → the records behind a commune's figures, by id, a page at a time.
@@ -212,6 +213,26 @@ pub struct DashboardQuery {
     as_of: Option<String>,
 }
 
+/// How many reviews the poverty trend shows at most, this period's included.
+const TREND_POINTS: usize = 6;
+
+/// The periods before `period` the trend reaches back to, newest first (the first is the previous).
+fn trend_periods(period: &Period) -> Vec<Period> {
+    std::iter::successors(period.previous(), Period::previous)
+        .take(TREND_POINTS - 1)
+        .collect()
+}
+
+/// One point of the poverty trend; none when no commune under the unit had a review that period.
+fn trend_point(period: &Period, poverty: &dashboard::PovertySummary) -> Option<Value> {
+    (poverty.communes_reviewed > 0 || poverty.denominator.is_some()).then(|| {
+        json!({
+            "period": period, "rate": poverty.rate, "households": poverty.households,
+            "poor": poverty.poor, "near_poor": poverty.near_poor,
+        })
+    })
+}
+
 /// The accepted (commune, data set) pairs of a period.
 fn accepted_of(submissions: &[Submission], period: &Period) -> Accepted {
     let mut accepted = Accepted::new();
@@ -271,7 +292,9 @@ pub async fn dashboard(
     }
     let communes = held.get(&unit).cloned().unwrap_or_default();
     let previous = period.previous();
-    let periods: Vec<&Period> = std::iter::once(&period).chain(previous.as_ref()).collect();
+    // the trend reaches back TREND_POINTS reviews: this period, the previous one, and older ones
+    let earlier = trend_periods(&period);
+    let periods: Vec<&Period> = std::iter::once(&period).chain(earlier.iter()).collect();
     let scope: Option<Vec<String>> =
         (structure.root().code != unit).then(|| communes.iter().map(|c| c.to_string()).collect());
     // the households are counted by their stored class in SQL; assessments and reports (one per
@@ -295,18 +318,14 @@ pub async fn dashboard(
         let period = period.clone();
         let source_id = source.id.clone();
         let structure_id = structure.id.clone();
+        // with the accepted basis, each period keeps only the communes' accepted data sets
         let accepted = match basis {
             Basis::All => None,
-            Basis::Accepted => Some((
-                accepted_of(&submissions, &period),
-                previous
-                    .as_ref()
-                    .map(|p| accepted_of(&submissions, p))
-                    .unwrap_or_default(),
-            )),
+            Basis::Accepted => Some(submissions.clone()),
         };
         let as_of = as_of.clone();
-        let previous = previous.clone();
+        let earlier = earlier.clone();
+        let unit = unit.clone();
         tokio::task::spawn_blocking(move || {
             let targets = reference.target_set_on(&period.first_day());
             let settings = Settings {
@@ -318,11 +337,7 @@ pub async fn dashboard(
                 as_of: &as_of,
             };
             let mut facts = Vec::new();
-            for (i, p) in [Some(&period), previous.as_ref()].into_iter().enumerate() {
-                let Some(p) = p else {
-                    facts.push(BTreeMap::new());
-                    continue;
-                };
+            for p in std::iter::once(&period).chain(earlier.iter()) {
                 let mut of_period = dashboard::collect_facts(&records, p, settings.criteria, None);
                 for (unit, _, class, n) in households.iter().filter(|h| h.1 == p.as_str()) {
                     let Ok(unit) = UnitCode::parse(unit) else {
@@ -335,20 +350,34 @@ pub async fn dashboard(
                         .or_default()
                         .add_households(class, *n as u32);
                 }
-                if let Some(accepted) = &accepted {
-                    let accepted = if i == 0 { &accepted.0 } else { &accepted.1 };
+                if let Some(accepted) = accepted.as_ref().map(|of| accepted_of(of, p)) {
                     for (unit, f) in of_period.iter_mut() {
                         f.keep_only(accepted.get(unit));
                     }
                 }
                 facts.push(of_period);
             }
-            dashboard::build(&settings, &period, &facts[0], &facts[1])
+            facts.push(BTreeMap::new());
+            let computed = dashboard::build(&settings, &period, &facts[0], &facts[1])?;
+            // the older points of the trend: each period's own rate by the same rules (only the unit's
+            // poverty summary is kept; the period before the oldest counts as unreviewed)
+            let mut trend = Vec::new();
+            for (k, p) in earlier.iter().enumerate().skip(1).rev() {
+                let older = dashboard::build(&settings, p, &facts[k + 1], &facts[k + 2])?;
+                if let Some(point) = older
+                    .unit(&unit)
+                    .and_then(|u| trend_point(p, &u.figures.poverty))
+                {
+                    trend.push(point);
+                }
+            }
+            Ok::<_, String>((computed, trend))
         })
         .await
         .map_err(|e| ApiError::corrupt("dashboard task", e))?
         .map_err(|e| ApiError::corrupt("dashboard", e))?
     };
+    let (computed, mut trend) = computed;
     tracing::info!(
         user = %caller.user.id,
         unit = %unit,
@@ -368,6 +397,15 @@ pub async fn dashboard(
         .rev()
         .map(|u| json!({"code": u.code, "name": u.name, "full_name": u.full_name(), "level": u.level()}))
         .collect();
+    // the trend, oldest first: the older reviews, the previous one, this one
+    let poverty = &unit_figures.figures.poverty;
+    if let Some(p) = &poverty.previous {
+        trend.push(json!({
+            "period": p.period, "rate": p.rate, "households": p.households,
+            "poor": p.poor, "near_poor": p.near_poor,
+        }));
+    }
+    trend.extend(trend_point(&period, poverty));
     let targets = reference.target_set_on(&period.first_day());
     Ok(Json(json!({
         "period": period,
@@ -386,6 +424,7 @@ pub async fn dashboard(
         "unit": view(unit_figures),
         "path": path,
         "children": children,
+        "trend": trend,
         "unplaced": computed.unplaced,
     })))
 }

@@ -151,7 +151,7 @@ fn record(data_set: DataSet, unit: &str, period: &str, id: RecordId, fields: Fie
     }
 }
 
-/// The demo's records: 2023 reviews, assessments, reports; 2022 reviews of 03646 and 03682.
+/// The demo's records: 2023 reviews, assessments, reports; 2022 and 2021 reviews of 03646 and 03682.
 pub fn demo_records(criteria: &CriteriaSet) -> Vec<Record> {
     let mut records = Vec::new();
     let mut n = 0u32;
@@ -205,19 +205,24 @@ pub fn demo_records(criteria: &CriteriaSet) -> Vec<Record> {
             ));
         }
     }
-    // last year: more poor households in 03646 and 03682
-    for (unit, classes) in [("03646", [6u32, 4, 10]), ("03682", [38, 10, 12])] {
+    // the two years before: more poor households in 03646 and 03682, so the trend falls
+    for (year, unit, classes) in [
+        ("2022", "03646", [6u32, 4, 10]),
+        ("2022", "03682", [38, 10, 12]),
+        ("2021", "03646", [8, 4, 8]),
+        ("2021", "03682", [44, 10, 6]),
+    ] {
         for (class, count) in classes.iter().enumerate() {
             for _ in 0..*count {
                 n += 1;
                 let id = RecordId(uuid::Uuid::new_v5(
                     &uuid::Uuid::NAMESPACE_URL,
-                    format!("thidua:demo:household-2022:{unit}:{n}").as_bytes(),
+                    format!("thidua:demo:household-{year}:{unit}:{n}").as_bytes(),
                 ));
                 records.push(record(
                     DataSet::Household,
                     unit,
-                    "2022",
+                    year,
                     id,
                     demo_household(class, n, "Bản Hụm"),
                 ));

@@ -842,3 +842,92 @@ async fn classes_missing_from_older_rows_are_filled_in() {
     assert_eq!(after["unit"]["figures"]["poverty"]["households"], 2);
     assert_eq!(after["unit"]["figures"]["poverty"]["poor"], 1);
 }
+
+fn trend(body: &Value) -> Vec<(String, f64)> {
+    body["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["period"].as_str().unwrap().to_string(),
+                p["rate"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("a rate: {}", body["trend"])),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_poverty_trend_runs_over_the_last_six_reviews_by_the_same_rules() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    // 2021: 03646 reviewed 2 poor of 4; 2020: no review; 2017: a review older than six periods
+    let mut records = Vec::new();
+    for (i, class) in ["poor", "poor", "avg", "avg"].iter().enumerate() {
+        records.push(classed_household(
+            "03646",
+            "2021",
+            class,
+            &format!("Lò Văn {i}"),
+        ));
+    }
+    records.push(classed_household("03646", "2017", "poor", "Lò Văn Cũ"));
+    store_all(&app, records).await;
+
+    // the province: 2021 2 of 4, 2022 (3 + 6) of (4 + 30), 2023 5 of 74; oldest first
+    let body = dashboard(&app, "period=2023&unit=14").await;
+    let points = trend(&body);
+    let periods: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(periods, ["2021", "2022", "2023"]);
+    assert!((points[0].1 - 50.0).abs() < 1e-9);
+    assert!((points[1].1 - 900.0 / 34.0).abs() < 1e-9);
+    assert!((points[2].1 - 500.0 / 74.0).abs() < 1e-9);
+    assert_eq!(body["trend"][0]["households"], 4);
+    assert_eq!(body["trend"][0]["poor"], 2);
+    // the last two points are the summary's own figures
+    let poverty = &body["unit"]["figures"]["poverty"];
+    assert_eq!(body["trend"][1]["rate"], poverty["previous"]["rate"]);
+    assert_eq!(body["trend"][2]["rate"], poverty["rate"]);
+
+    // a district holds only its communes' figures: 118 has 03682's report of 2022 (6 of 30) and
+    // its 2023 review's poor (1) over its report's total (30)
+    let district = trend(&dashboard(&app, "period=2023&unit=118").await);
+    assert_eq!(district.len(), 2);
+    assert_eq!(
+        (district[0].0.as_str(), district[1].0.as_str()),
+        ("2022", "2023")
+    );
+    assert!((district[0].1 - 20.0).abs() < 1e-9);
+    assert!((district[1].1 - 100.0 / 30.0).abs() < 1e-9);
+
+    // six periods back from 2022 reach 2017, which 2023's trend left out (2022 has no target set,
+    // so its rates are not computed, but the reviews are there)
+    let body = dashboard(&app, "period=2022&unit=03646").await;
+    let points: Vec<(&str, &Value)> = body["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["period"].as_str().unwrap(), &p["households"]))
+        .collect();
+    assert_eq!(
+        points,
+        [
+            ("2017", &json!(1)),
+            ("2021", &json!(4)),
+            ("2022", &json!(4))
+        ]
+    );
+
+    // accepted figures only: 2021's review was never accepted, so it leaves the trend
+    let accepted = dashboard(&app, "period=2023&unit=14&basis=accepted").await;
+    assert_eq!(
+        trend(&accepted),
+        [("2022".to_string(), 75.0), ("2023".to_string(), 32.5)]
+    );
+    submission(&app, "03646", "2021", "household", "accept").await;
+    let accepted = dashboard(&app, "period=2023&unit=14&basis=accepted").await;
+    let periods: Vec<String> = trend(&accepted).into_iter().map(|p| p.0).collect();
+    assert_eq!(periods, ["2021", "2022", "2023"]);
+}

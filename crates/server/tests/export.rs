@@ -116,7 +116,48 @@ async fn an_xlsx_workbook_keeps_vietnamese_text_and_numbers() {
             .to_vec(),
     );
     let styles = zip_entry(&mut archive_bytes, "xl/styles.xml");
-    assert!(styles.contains("<b/>"), "a bold font: {styles}");
+    let sheet = zip_entry(&mut archive_bytes, "xl/worksheets/sheet1.xml");
+    for cell in ["A1", "A2", "B2", "E2"] {
+        assert!(is_bold(&styles, cell_style(&sheet, cell)), "{cell} is bold");
+    }
+    for cell in ["A3", "B3", "C3", "B4"] {
+        assert!(
+            !is_bold(&styles, cell_style(&sheet, cell)),
+            "{cell} is not bold"
+        );
+    }
+}
+
+/// The style index (`s`) of a cell of a worksheet's XML; 0, the default, when it has none.
+fn cell_style(sheet: &str, cell: &str) -> usize {
+    let start = sheet
+        .find(&format!("<c r=\"{cell}\""))
+        .unwrap_or_else(|| panic!("cell {cell} in {sheet}"));
+    let tag = &sheet[start..start + sheet[start..].find('>').unwrap()];
+    tag.split_once(" s=\"").map_or(0, |(_, rest)| {
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    })
+}
+
+/// Whether the cell format `xf` of the styles part uses a bold font.
+fn is_bold(styles: &str, xf: usize) -> bool {
+    let section = |name: &str| {
+        let start = styles.find(&format!("<{name}")).unwrap();
+        let end = styles.find(&format!("</{name}>")).unwrap();
+        &styles[start..end]
+    };
+    let format = section("cellXfs")
+        .split("<xf ")
+        .nth(xf + 1)
+        .unwrap_or_else(|| panic!("format {xf}"));
+    let font: usize = format.split_once("fontId=\"").map_or(0, |(_, rest)| {
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    });
+    let fonts: Vec<&str> = section("fonts").split("<font>").skip(1).collect();
+    fonts
+        .get(font)
+        .unwrap_or_else(|| panic!("font {font} of {fonts:?}"))
+        .contains("<b/>")
 }
 
 /// The text of one entry of a zip archive (stored or deflated), read with the reader's own zip.

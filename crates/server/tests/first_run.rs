@@ -214,6 +214,20 @@ async fn demo_mode_creates_one_account_per_role_and_a_few_households() {
     assert_eq!(figures["ntm"]["assessed"], 4);
     assert_eq!(figures["ntm"]["at_standard"], 1);
     assert!(figures["poverty"]["previous"]["rate"].is_number());
+    // the trend over the demo's three reviews: (8 + 44) of 80 in 2021, (6 + 38) of 80 in 2022
+    let trend: Vec<(&str, f64)> = dashboard["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["period"].as_str().unwrap(), p["rate"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(trend.len(), 3, "{trend:?}");
+    assert_eq!(
+        (trend[0].0, trend[1].0, trend[2].0),
+        ("2021", "2022", "2023")
+    );
+    assert!((trend[0].1 - 65.0).abs() < 1e-9 && (trend[1].1 - 55.0).abs() < 1e-9);
+    assert!(trend[2].1 < trend[1].1, "{trend:?}");
     let counts = &dashboard["unit"]["submission_counts"];
     assert_eq!(counts["household"]["accepted"], 2);
     assert_eq!(counts["household"]["submitted"], 1);
