@@ -507,3 +507,26 @@ pub fn changed_fields(base: &Fields, local: &Fields) -> std::collections::BTreeS
         .cloned()
         .collect()
 }
+
+/// A draft brought forward over what is stored now (bản nháp gặp dữ liệu mới): `draft` was typed
+/// over `base`, and `stored` is the record as it stands now (a colleague's values may have arrived
+/// by sync meanwhile). A key the draft typed keeps the typed value (or stays removed); every other
+/// key takes the stored value. So reopening a draft, or a sync arriving while the officer types,
+/// never puts back the values the form was opened with over a colleague's newer ones.
+pub fn rebase_draft<V: PartialEq + Clone>(
+    base: &BTreeMap<String, V>,
+    draft: &BTreeMap<String, V>,
+    stored: &BTreeMap<String, V>,
+) -> BTreeMap<String, V> {
+    let mut merged = stored.clone();
+    for key in base.keys().chain(draft.keys()) {
+        if base.get(key) == draft.get(key) {
+            continue;
+        }
+        match draft.get(key) {
+            Some(typed) => merged.insert(key.clone(), typed.clone()),
+            None => merged.remove(key),
+        };
+    }
+    merged
+}

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use thidua_domain::merge::{apply, apply_locked, StoredRecord};
+use thidua_domain::merge::{apply, apply_locked, rebase_draft, StoredRecord};
 use thidua_domain::org::UnitCode;
 use thidua_domain::protocol::{
     DataSet, DeviceId, Fields, Mutation, MutationId, Outcome, Period, Record, RecordId,
@@ -524,4 +524,50 @@ fn a_value_two_devices_wrote_alike_is_not_overwritten_by_either_unseen() {
     let (s4, outcome) = apply(s3.as_ref(), &seen, 4);
     assert_eq!(outcome, Outcome::Applied { revision: 4 });
     assert_eq!(s4.unwrap().record.fields["members"], json!(5));
+}
+
+// --- drafts brought forward over newer stored values
+
+fn map(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+#[test]
+fn a_draft_keeps_what_was_typed_and_takes_a_colleagues_newer_values() {
+    // opened with a=1, b=2, c=3; the officer typed a=10 and cleared c; a colleague then synced
+    // b=20 and d=4
+    let base = map(&[("a", 1), ("b", 2), ("c", 3)]);
+    let draft = map(&[("a", 10), ("b", 2)]);
+    let stored = map(&[("a", 1), ("b", 20), ("c", 3), ("d", 4)]);
+    assert_eq!(
+        rebase_draft(&base, &draft, &stored),
+        map(&[("a", 10), ("b", 20), ("d", 4)])
+    );
+    // a key both changed: the officer's typing wins on the device (the sync then settles it)
+    let stored = map(&[("a", 7), ("b", 2), ("c", 3)]);
+    assert_eq!(rebase_draft(&base, &draft, &stored), map(&[("a", 10), ("b", 2)]));
+}
+
+fn small_map() -> impl Strategy<Value = BTreeMap<String, i64>> {
+    proptest::collection::btree_map("[a-e]", 0i64..3, 0..5)
+}
+
+proptest! {
+    #[test]
+    fn rebasing_a_draft_changes_exactly_the_typed_keys(
+        base in small_map(), draft in small_map(), stored in small_map()
+    ) {
+        let merged = rebase_draft(&base, &draft, &stored);
+        let keys: BTreeSet<&String> = base.keys().chain(draft.keys()).chain(stored.keys()).collect();
+        for key in keys {
+            if base.get(key) != draft.get(key) {
+                prop_assert_eq!(merged.get(key), draft.get(key), "typed {}", key);
+            } else {
+                prop_assert_eq!(merged.get(key), stored.get(key), "untyped {}", key);
+            }
+        }
+        // nothing typed: the stored record as it is; nothing stored since: the draft as it is
+        prop_assert_eq!(rebase_draft(&base, &base, &stored), stored.clone());
+        prop_assert_eq!(rebase_draft(&base, &draft, &base), draft.clone());
+    }
 }

@@ -437,7 +437,13 @@ mod tests {
             .iter()
             .filter(|r| r.data_set == DataSet::Household)
             .count();
-        assert_eq!(households, 20 + 20 + 25 + 60 + 40 + 20 + 60);
+        // 2023's five reviews, then 2022's and 2021's of 03646 and 03682
+        assert_eq!(households, 20 + 20 + 25 + 60 + 40 + 20 + 60 + 20 + 60);
+        let of_2021 = records
+            .iter()
+            .filter(|r| r.data_set == DataSet::Household && r.period.as_str() == "2021")
+            .count();
+        assert_eq!(of_2021, 20 + 60);
         let first = Household::from_fields(&records[0].fields).unwrap();
         assert_eq!(
             first.classification(),
