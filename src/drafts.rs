@@ -10,6 +10,29 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+thread_local! {
+    /// The `dirty` signal of every form now open, so sign-out can ask about them.
+    static OPEN_FORMS: std::cell::RefCell<Vec<(u64, Signal<bool>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static NEXT_FORM: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Set when the app itself leaves the page after asking (sign-out): the browser's own question
+    /// would only ask again.
+    static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether an open form holds changes that are not saved.
+pub fn any_unsaved() -> bool {
+    OPEN_FORMS.with_borrow(|forms| {
+        forms
+            .iter()
+            .any(|(_, dirty)| dirty.try_get_untracked().unwrap_or(false))
+    })
+}
+
+/// The app leaves the page on purpose (the officer already agreed): no second question.
+pub fn leave_page_without_asking() {
+    LEAVING.set(true);
+}
+
 /// How long typing must pause before the draft is written.
 pub const DRAFT_PAUSE_MS: i32 = 600;
 
@@ -19,6 +42,43 @@ pub struct Draft<T> {
     pub value: T,
     /// When it was last written (Unix ms), to tell the officer.
     pub saved_at: f64,
+    /// What the form showed from the store when the typing began: what tells the typed values from
+    /// the ones a colleague's sync may have changed since (see [`rebase`]). None in drafts written
+    /// before version 4 of the app, and for forms with nothing stored under them.
+    #[serde(default = "no_base")]
+    pub base: Option<T>,
+}
+
+// (`#[serde(default)]` would ask `T: Default` of every form)
+fn no_base<T>() -> Option<T> {
+    None
+}
+
+impl<T: Serialize + DeserializeOwned + Clone> Draft<T> {
+    /// The draft brought forward over `stored`, the form as the store has it now: only what was
+    /// typed goes over it. A draft without a base is taken whole, as before.
+    pub fn over(&self, stored: &T) -> T {
+        match &self.base {
+            Some(base) => rebase(base, &self.value, stored),
+            None => self.value.clone(),
+        }
+    }
+}
+
+/// [`thidua_domain::merge::rebase_draft`] for any form whose state is a JSON object: a field typed
+/// since `base` keeps the typed value, every other field takes `stored`'s.
+pub fn rebase<T: Serialize + DeserializeOwned + Clone>(base: &T, draft: &T, stored: &T) -> T {
+    let object = |value: &T| match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => Some(map.into_iter().collect()),
+        _ => None,
+    };
+    let (Some(base), Some(typed), Some(now)) = (object(base), object(draft), object(stored)) else {
+        return draft.clone();
+    };
+    let merged: std::collections::BTreeMap<String, serde_json::Value> =
+        thidua_domain::merge::rebase_draft(&base, &typed, &now);
+    serde_json::from_value(serde_json::Value::Object(merged.into_iter().collect()))
+        .unwrap_or_else(|_| draft.clone())
 }
 
 /// The draft kept under `key`, if any.
@@ -59,12 +119,14 @@ pub fn may_leave(unsaved: bool, question: &str, key: &str) -> bool {
 }
 
 /// Keeps the draft of a form under `key` while the form is mounted: each change of `value` (a
-/// tracked read) writes the draft after [`DRAFT_PAUSE_MS`] when `dirty`, or removes it when not;
-/// nothing is written until `ready` (the stored draft has been read back first). While `dirty`, the
-/// browser asks before the tab closes.
+/// tracked read) writes the draft, with `base` (what the form showed from the store, read
+/// untracked), after [`DRAFT_PAUSE_MS`] when `dirty`, or removes it when not; nothing is written
+/// until `ready` (the stored draft has been read back first). While `dirty`, the browser asks
+/// before the tab closes.
 pub fn use_autosave<T>(
     key: String,
     value: impl Fn() -> T + 'static,
+    base: impl Fn() -> Option<T> + 'static,
     dirty: Signal<bool>,
     ready: Signal<bool>,
 ) where
@@ -74,6 +136,7 @@ pub fn use_autosave<T>(
     let timer = StoredValue::new(None::<i32>);
     Effect::new(move |_| {
         let value = value(); // tracks the form
+        let base = leptos::prelude::untrack(&base);
         let is_dirty = dirty.get();
         if !ready.get() {
             return;
@@ -91,6 +154,7 @@ pub fn use_autosave<T>(
                     let draft = Draft {
                         value,
                         saved_at: js_sys::Date::now(),
+                        base,
                     };
                     let _ = store.set_meta(&key.get_value(), &draft).await;
                 } else {
@@ -107,9 +171,12 @@ pub fn use_autosave<T>(
                 .ok(),
         );
     });
+    let form = NEXT_FORM.replace(NEXT_FORM.get() + 1);
+    OPEN_FORMS.with_borrow_mut(|forms| forms.push((form, dirty)));
+    on_cleanup(move || OPEN_FORMS.with_borrow_mut(|forms| forms.retain(|(f, _)| *f != form)));
     let before_unload = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
         move |event: web_sys::BeforeUnloadEvent| {
-            if dirty.get_untracked() {
+            if dirty.get_untracked() && !LEAVING.get() {
                 event.prevent_default();
                 event.set_return_value("");
             }

@@ -136,6 +136,12 @@ fn App() -> impl IntoView {
     });
 
     let sign_out = move |_| {
+        // signing out deletes the device's data, drafts included: a half-typed form asks first
+        if crate::drafts::any_unsaved()
+            && !crate::drafts::confirm(tu_string!(i18n, app.sign_out_unsaved))
+        {
+            return;
+        }
         let pending = status.pending.get_untracked();
         if pending > 0 {
             let warning = tu_string!(i18n, app.sign_out_unsent, n = pending);
@@ -154,6 +160,7 @@ fn App() -> impl IntoView {
             // the database is deleted on the next start, when no connection holds it open
             storage::mark_for_deletion(&database);
             session::clear();
+            crate::drafts::leave_page_without_asking();
             reload();
         });
     };

@@ -301,7 +301,9 @@ pub fn HouseholdForm(
         leptos::task::spawn_local(async move {
             // drafts written before version 3 of the app were the bare form, with its time inside
             let found = match crate::drafts::load::<FormDraft>(&key.get_value()).await {
-                Some(draft) => Some((draft.value, draft.saved_at)),
+                // what was typed, over the household as stored now (a colleague's sync may have
+                // changed the fields the officer did not touch)
+                Some(draft) => Some((pristine.with_value(|p| draft.over(p)), draft.saved_at)),
                 None => crate::services()
                     .store
                     .meta::<FormDraft>(&key.get_value())
@@ -328,15 +330,22 @@ pub fn HouseholdForm(
     crate::drafts::use_autosave(
         key.get_value(),
         move || form.draft(),
+        move || Some(pristine.get_value()),
         Signal::derive(move || edits && dirty.get()),
         Signal::derive(move || edits && ready.get()),
     );
     // leaving with unsaved changes asks first
-    let leave = move |_| {
+    let leave_now = move || {
         let question = tu_string!(i18n, household_form.discard_question);
         if crate::drafts::may_leave(edits && dirty.get_untracked(), question, &key.get_value()) {
             on_done.run(());
         }
+    };
+    // the device's back button leaves the same way, asking first
+    let leave = {
+        let leave_now = leave_now.clone();
+        crate::browser::back_button::use_back_button(leave_now.clone());
+        move |_| leave_now()
     };
     let existing = StoredValue::new(existing);
     // the officer's picks for conflicted fields: field → value (None: what is typed in the form)

@@ -103,32 +103,27 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
     // what the form was opened on (None until first saved), and what the officer has typed
     let seen = RwSignal::new(None::<LocalRecord>);
     let fields = RwSignal::new(Fields::new());
+    // the stored fields the form was last brought up to: what the typing is over
+    let base = StoredValue::new(Fields::new());
     let dirty = RwSignal::new(false);
     let message = RwSignal::new(None::<Result<String, String>>);
     // the draft: what was typed and not saved comes back after a reload or a closed tab
     let draft_key = format!("draft:ntm:{id}");
     let ready = RwSignal::new(!edits);
+    let draft_read = StoredValue::new(!edits);
     let restored_at = RwSignal::new(None::<f64>);
     if edits {
-        let key = draft_key.clone();
-        leptos::task::spawn_local(async move {
-            if let Some(draft) = crate::drafts::load::<Fields>(&key).await {
-                dirty.set(true);
-                fields.set(draft.value);
-                restored_at.set(Some(draft.saved_at));
-            }
-            ready.set(true);
-        });
         crate::drafts::use_autosave(
             draft_key.clone(),
             move || fields.get(),
+            move || Some(base.get_value()),
             dirty.into(),
             ready.into(),
         );
     }
-    let leave = {
+    let leave_now = {
         let key = draft_key.clone();
-        move |_| {
+        move || {
             let unsaved = edits && dirty.get_untracked();
             let question = tu_string!(i18n, drafts.discard_assessment);
             if crate::drafts::may_leave(unsaved, question, &key) {
@@ -136,26 +131,56 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
             }
         }
     };
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            match crate::services().store.record(&id.to_string()).await {
-                Ok(found) => {
-                    if !dirty.get_untracked() {
-                        fields.set(
-                            found
-                                .as_ref()
-                                .map(|l| l.record.fields.clone())
-                                .unwrap_or_default(),
-                        );
+    // the device's back button leaves the same way, asking first
+    let leave = {
+        let leave_now = leave_now.clone();
+        crate::browser::back_button::use_back_button(leave_now.clone());
+        move |_| leave_now()
+    };
+    // reads the stored assessment (and, the first time, the draft) into the form: what the officer
+    // typed stays, every other value is the stored one, so a colleague's values that a sync brought
+    // show even over a draft or while typing
+    let load = {
+        let key = draft_key.clone();
+        move || {
+            let key = key.clone();
+            leptos::task::spawn_local(async move {
+                let first = !draft_read.get_value();
+                draft_read.set_value(true);
+                let draft = if first {
+                    crate::drafts::load::<Fields>(&key).await
+                } else {
+                    None
+                };
+                match crate::services().store.record(&id.to_string()).await {
+                    Ok(found) => {
+                        let stored = found
+                            .as_ref()
+                            .map(|l| l.record.fields.clone())
+                            .unwrap_or_default();
+                        if let Some(draft) = draft {
+                            fields.set(draft.over(&stored));
+                            dirty.set(true);
+                            restored_at.set(Some(draft.saved_at));
+                        } else if dirty.get_untracked() {
+                            let typed = fields.get_untracked();
+                            fields.set(crate::drafts::rebase(&base.get_value(), &typed, &stored));
+                        } else {
+                            fields.set(stored.clone());
+                        }
+                        base.set_value(stored);
+                        seen.set(found);
                     }
-                    seen.set(found);
+                    Err(e) => message.set(Some(Err(e.message(lang.get_untracked())))),
                 }
-                Err(e) => message.set(Some(Err(e.message(lang.get_untracked())))),
-            }
-        });
+                if first {
+                    ready.set(true);
+                }
+            });
+        }
     };
     load();
-    // another device's values arriving by sync show at once, unless the officer is typing
+    // another device's values arriving by sync show at once, under what the officer typed
     Effect::new(move |_| {
         status.revision.track();
         load();
@@ -206,6 +231,7 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                 dirty.set(false);
                 restored_at.set(None);
                 if let Some(saved) = saved {
+                    base.set_value(saved.record.fields.clone());
                     seen.set(Some(saved.clone()));
                 }
             }
@@ -270,6 +296,26 @@ pub fn NtmAssessment(selection: Selection, on_back: Callback<()>) -> impl IntoVi
                     lang.get_untracked(),
                 ));
                 let bad = RwSignal::new(false);
+                // the text follows the value when it changes from elsewhere (the stored record read
+                // after the row was drawn, a colleague's value a sync brought); what the officer
+                // types stands while it reads as the same value ("12,50" for 12.5)
+                let stored = {
+                    let key = value_key.clone();
+                    Memo::new(move |_| fields.with(|f| f.get(&key).cloned()))
+                };
+                Effect::new(move |_| {
+                    let value = stored.get();
+                    let shown = parse_number(&typed.get_untracked());
+                    let same = match (&value, shown) {
+                        (Some(Value::Number(n)), Some(t)) => n.as_f64() == Some(t),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        typed.set(input_text(value.as_ref(), lang.get_untracked()));
+                        bad.set(false);
+                    }
+                });
                 view! {
                     <input type="text" inputmode="decimal" name=code.clone() data-testid=format!("indicator-{code}") disabled=!edits
                         prop:value=move || typed.get()

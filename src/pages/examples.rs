@@ -331,7 +331,14 @@ fn ExampleForm(
             ready.set(true);
         });
     }
-    crate::drafts::use_autosave(draft_key.clone(), draft_now, dirty.into(), ready.into());
+    // an example is new until saved: nothing stored under the draft
+    crate::drafts::use_autosave(
+        draft_key.clone(),
+        draft_now,
+        || None,
+        dirty.into(),
+        ready.into(),
+    );
     let errors = RwSignal::new(Vec::<thidua_domain::FieldError>::new());
     let message = RwSignal::new(None::<String>);
     let to_fields = move || {
@@ -392,11 +399,17 @@ fn ExampleForm(
         });
     };
     let key_for_leave = draft_key.clone();
-    let leave = move |_| {
+    let leave_now = move || {
         let question = tu_string!(i18n, drafts.discard_example);
         if crate::drafts::may_leave(dirty.get_untracked(), question, &key_for_leave) {
             on_done.run(());
         }
+    };
+    // the device's back button leaves the same way, asking first
+    let leave = {
+        let leave_now = leave_now.clone();
+        crate::browser::back_button::use_back_button(leave_now.clone());
+        move |_| leave_now()
     };
     let error_of = move |name: &'static str| {
         move || {

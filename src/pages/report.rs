@@ -52,6 +52,8 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
     let seen = RwSignal::new(None::<LocalRecord>);
     // what is typed, per target: (part, total) as text
     let typed = RwSignal::new(std::collections::BTreeMap::<String, (String, String)>::new());
+    // the stored figures as text when the form opened: what the typing is over
+    let base = StoredValue::new(std::collections::BTreeMap::<String, (String, String)>::new());
     let message = RwSignal::new(None::<Result<String, String>>);
     // typed and not yet saved: kept as a draft, asked about before leaving
     let dirty = RwSignal::new(false);
@@ -62,19 +64,26 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         crate::drafts::use_autosave(
             draft_key.clone(),
             move || typed.get(),
+            move || Some(base.get_value()),
             dirty.into(),
             ready.into(),
         );
     }
-    let leave = {
+    let leave_now = {
         let key = draft_key.clone();
-        move |_| {
+        move || {
             let unsaved = edits && dirty.get_untracked();
             let question = tu_string!(i18n, drafts.discard_report);
             if crate::drafts::may_leave(unsaved, question, &key) {
                 on_back.run(());
             }
         }
+    };
+    // the device's back button leaves the same way, asking first
+    let leave = {
+        let leave_now = leave_now.clone();
+        crate::browser::back_button::use_back_button(leave_now.clone());
+        move |_| leave_now()
     };
     leptos::task::spawn_local(async move {
         let draft = if edits {
@@ -84,7 +93,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
             None
         };
         if let Ok(found) = crate::services().store.record(&id.to_string()).await {
-            let texts = found
+            let texts: std::collections::BTreeMap<String, (String, String)> = found
                 .as_ref()
                 .map(|l| {
                     l.record
@@ -102,12 +111,15 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                         .collect()
                 })
                 .unwrap_or_default();
+            base.set_value(texts.clone());
             typed.set(texts);
             seen.set(found);
         }
+        // a draft comes back over the stored figures: what was typed, and a colleague's figures
+        // synced since for the targets the officer did not touch
         if let Some(draft) = draft {
             dirty.set(true);
-            typed.set(draft.value);
+            typed.set(draft.over(&base.get_value()));
             restored_at.set(Some(draft.saved_at));
         }
         ready.set(true);
@@ -167,6 +179,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
             if let Ok(saved) = &result {
                 dirty.set(false);
                 restored_at.set(None);
+                base.set_value(typed.get_untracked());
                 if let Some(saved) = saved {
                     seen.set(Some(saved.clone()));
                 }

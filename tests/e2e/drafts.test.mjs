@@ -29,6 +29,12 @@ test('a half-typed household survives a reload, and leaving it asks first', asyn
   await addHousehold(page, { fields: { head_name: 'Lường Văn Nháp', village: 'Bản Hụm', members: 4, working_age_members: 2,
     children_under_16: 2, members_16_to_30: 1, income_per_person_month: '1.000.000' } });
 
+  // the saved household reaches the server; the draft below never does
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  const onServer = async () => (await server.pull('03646')).records.filter((r) => r.fields.head_name === 'Lường Văn Nháp');
+  assert.equal((await onServer()).length, 1);
+
   const open = async () => {
     await page.getByTestId('household').filter({ hasText: 'Lường Văn Nháp' }).click();
     return page.getByTestId('household-form');
@@ -46,7 +52,10 @@ test('a half-typed household survives a reload, and leaving it asks first', asyn
   form = await open();
   await page.getByTestId('draft-restored').waitFor();
   assert.equal(await form.locator('input[name="income_per_person_month"]').inputValue(), '1.750.000');
-  assert.equal((await server.pull('03646')).records.length <= 1, true);
+  // a draft is not a save: the server (after a sync) still has the saved income
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  assert.deepEqual((await onServer()).map((r) => r.fields.income_per_person_month), [1000000]);
 
   // "Hủy" with unsaved changes asks; accepting discards the draft
   dialogs.length = 0;
@@ -125,4 +134,47 @@ test('the household\'s position on demand, with its accuracy, saved with the hou
   await other.getByTestId('locate').click();
   await waitForText(other.getByTestId('position'), 'chưa được phép dùng vị trí');
   await Promise.all([context.close(), denied.close()]);
+});
+
+test('the back button and signing out ask before a half-typed form is lost', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openApp(page, server.url, OFFICER);
+  await chooseYear(page, 2023);
+  await chooseCommune(page, 'chieng le', 'Phường Chiềng Lề');
+  await page.getByTestId('add-household').click();
+  const form = page.getByTestId('household-form');
+  await form.locator('input[name="head_name"]').fill('Lò Thị Quay Lại');
+  const dialogs = [];
+  let agree = false;
+  page.on('dialog', (d) => { dialogs.push(d.message()); if (agree) d.accept(); else d.dismiss(); });
+  const asked = async (n) => {
+    for (let i = 0; i < 100 && dialogs.length < n; i++) await page.waitForTimeout(50);
+    assert.equal(dialogs.length, n, `questions: ${dialogs}`);
+  };
+
+  // the device's back button: asked; "Hủy" keeps the form and what was typed
+  await page.evaluate(() => history.back());
+  await asked(1);
+  assert.equal(await form.locator('input[name="head_name"]').inputValue(), 'Lò Thị Quay Lại');
+  // signing out would delete the device's data, the draft too: asked; "Hủy" stays signed in
+  await page.getByTestId('sign-out').click();
+  await asked(2);
+  assert.match(dialogs[1], /nhập dở/);
+  await page.waitForTimeout(500);
+  assert.equal(await page.getByTestId('user').count(), 1, 'still signed in');
+  assert.equal(await form.locator('input[name="head_name"]').inputValue(), 'Lò Thị Quay Lại');
+  // back again, the officer agrees: the form closes to the list
+  agree = true;
+  await page.evaluate(() => history.back());
+  await asked(3);
+  await form.waitFor({ state: 'detached' });
+  await page.getByTestId('households').waitFor();
+  // a form with nothing typed closes on back without a question
+  await page.getByTestId('add-household').click();
+  await form.waitFor();
+  await page.evaluate(() => history.back());
+  await form.waitFor({ state: 'detached' });
+  assert.equal(dialogs.length, 3);
+  await context.close();
 });

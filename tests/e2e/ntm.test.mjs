@@ -131,3 +131,60 @@ test("the province's requirements reach the tablet by sync, count a criterion me
   assert.deepEqual(saved.fields, { '1.1': true, '1.2': true });
   await context.close();
 });
+
+test("a draft brought back keeps what was typed and a colleague's values synced since, and saving overwrites nothing", async () => {
+  const a = await openAssessment(A, 2024);
+  const b = await openAssessment(B, 2024);
+  const value = (page, code) => page.getByTestId(`indicator-${code}`).inputValue();
+  const open15 = async (page) => {
+    await page.getByTestId('criterion-15').locator('summary').click();
+    await page.getByTestId('indicator-15.3').waitFor();
+  };
+  await open15(a.page);
+  await open15(b.page);
+  // A's figures, saved and sent; B receives them
+  await a.page.getByTestId('indicator-15.3').fill('10');
+  await a.page.getByTestId('indicator-15.4').fill('50');
+  await a.page.getByTestId('ntm-save').click();
+  await waitForText(a.page.getByTestId('ntm-saved'), 'Đã lưu trên máy');
+  await a.page.getByTestId('sync-now').click();
+  await waitForText(a.page.getByTestId('pending'), 'Đã gửi hết');
+  await b.page.getByTestId('sync-now').click();
+  await b.page.waitForFunction(() => document.querySelector('[data-testid="indicator-15.3"]').value === '10');
+
+  // A starts changing 15.3 and leaves it as a draft
+  await a.page.getByTestId('indicator-15.3').fill('20');
+  await a.page.waitForTimeout(1200); // the draft is written after a short pause in typing
+  // meanwhile B corrects 15.4 and sends it
+  await b.page.getByTestId('indicator-15.4').fill('60');
+  await b.page.getByTestId('ntm-save').click();
+  await waitForText(b.page.getByTestId('ntm-saved'), 'Đã lưu trên máy');
+  await b.page.getByTestId('sync-now').click();
+  await waitForText(b.page.getByTestId('pending'), 'Đã gửi hết');
+
+  // A syncs while typing: B's 15.4 shows at once, A's typed 15.3 stays
+  await a.page.getByTestId('sync-now').click();
+  await a.page.waitForFunction(() => document.querySelector('[data-testid="indicator-15.4"]').value === '60');
+  assert.equal(await value(a.page, '15.3'), '20');
+
+  // A's tab reloads with the draft unsaved: it comes back over the stored values, not over them
+  a.page.on('dialog', (d) => d.accept());
+  await a.page.reload();
+  await waitForText(a.page.getByTestId('commune-name'), 'Phường Chiềng Lề');
+  await a.page.getByTestId('open-ntm').click();
+  await a.page.getByTestId('draft-restored').waitFor();
+  await open15(a.page);
+  assert.equal(await value(a.page, '15.3'), '20', 'what A typed');
+  assert.equal(await value(a.page, '15.4'), '60', "B's value, not the one A's form was opened with");
+  await a.page.getByTestId('ntm-save').click();
+  await waitForText(a.page.getByTestId('ntm-saved'), 'Đã lưu trên máy');
+  await a.page.getByTestId('sync-now').click();
+  await waitForText(a.page.getByTestId('pending'), 'Đã gửi hết');
+
+  const { records } = await server.pull('03646');
+  const saved = records.find((r) => r.data_set === 'ntm_assessment' && r.period === '2024');
+  // criterion 1's answers from the journey before stay as they were
+  assert.deepEqual(saved.fields, { '1.1': true, '1.2': true, '15.3': 20, '15.4': 60 });
+  assert.deepEqual(saved.conflicts ?? [], []);
+  await Promise.all([a.context.close(), b.context.close()]);
+});

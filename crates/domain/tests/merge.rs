@@ -545,7 +545,10 @@ fn a_draft_keeps_what_was_typed_and_takes_a_colleagues_newer_values() {
     );
     // a key both changed: the officer's typing wins on the device (the sync then settles it)
     let stored = map(&[("a", 7), ("b", 2), ("c", 3)]);
-    assert_eq!(rebase_draft(&base, &draft, &stored), map(&[("a", 10), ("b", 2)]));
+    assert_eq!(
+        rebase_draft(&base, &draft, &stored),
+        map(&[("a", 10), ("b", 2)])
+    );
 }
 
 fn small_map() -> impl Strategy<Value = BTreeMap<String, i64>> {
