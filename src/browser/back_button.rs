@@ -2,7 +2,8 @@
 //! it, back leaves the app's page altogether and a half-typed form is gone without a question. While
 //! a form is open it holds one history entry of its own; back pops it, the entry is put back at
 //! once, and the form's own "leave" runs: it asks when something is unsaved and closes the form if
-//! the officer agrees. Saying no keeps the form, and the next back press asks again.
+//! the officer agrees. Saying no keeps the form, and the next back press asks again. A form closed
+//! by its own buttons leaves its entry behind as a plain one: a back press there stays in the app.
 
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
@@ -40,10 +41,11 @@ pub fn use_back_button(on_back: impl Fn() + 'static) {
             let _ =
                 window.remove_event_listener_with_callback("popstate", h.as_ref().unchecked_ref());
         });
-        // the form closed by its own buttons: its entry goes, so the next back press is the page's
+        // the form closed by its own buttons: its entry stays (going back on the app's behalf could
+        // leave the page if the entries were not what they seem) but is no longer the form's
         if let Ok(history) = window.history() {
             if history.state().ok().and_then(|s| s.as_string()).as_deref() == Some(MARKER) {
-                let _ = history.back();
+                let _ = history.replace_state(&JsValue::NULL, "");
             }
         }
     });

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use thidua_domain::poverty::{
-    Classification, Escapes, Household, ReviewCount, ReviewTotals, CARRIED_FROM,
+    Classification, Escapes, Household, ReviewCount, ReviewTotals, ReviewWindow, CARRIED_FROM,
 };
 use thidua_domain::protocol::{Period, RecordId};
 use thidua_domain::Lang;
@@ -52,15 +52,44 @@ fn ReviewTotalsTable(
         r.map(|v| percent(v, lang.get()))
             .unwrap_or_else(|| "—".into())
     };
-    let row = move |name: String, c: ReviewCount, total: bool| {
+    // a change in percentage points: "−2,0", "+1,5", "±0,0"; "—" with nothing to compare with
+    let points = move |change: Option<f64>| match change {
+        None => "—".to_string(),
+        Some(c) => {
+            let sign = if c > 0.0 {
+                "+"
+            } else if c < 0.0 {
+                "−"
+            } else {
+                "±"
+            };
+            format!("{sign}{}", crate::i18n::decimal(c.abs(), 1, lang.get()))
+        }
+    };
+    let row = move |key: Option<String>, name: String, c: ReviewCount, total: bool| {
+        // the same village (or the commune) in last year's review
+        let changes = move || {
+            last_year.with(|l| {
+                let before = l.as_ref().and_then(|l| match &key {
+                    Some(k) => l.villages.get(k).map(|v| v.1),
+                    None => Some(l.commune),
+                });
+                before.map_or((None, None), |b| c.rate_changes(&b))
+            })
+        };
         view! {
-            <tr class:total=total>
+            <tr class:total=total data-testid="totals-row">
                 <th scope="row">{name}</th>
                 <td>{move || count_text(c.households, lang.get())}</td>
                 <td>{move || count_text(c.poor, lang.get())}</td>
                 <td>{rate(c.poverty_rate())}</td>
+                <td data-testid="poverty-change">{
+                    let changes = changes.clone();
+                    move || points(changes().0)
+                }</td>
                 <td>{move || count_text(c.near_poor, lang.get())}</td>
                 <td>{rate(c.near_poverty_rate())}</td>
+                <td data-testid="near-poverty-change">{move || points(changes().1)}</td>
             </tr>
         }
     };
@@ -72,27 +101,65 @@ fn ReviewTotalsTable(
                     <th scope="col">{t!(i18n, totals.households)}</th>
                     <th scope="col">{t!(i18n, totals.poor)}</th>
                     <th scope="col">{t!(i18n, totals.poverty_rate)}</th>
+                    <th scope="col">{t!(i18n, totals.change)}</th>
                     <th scope="col">{t!(i18n, totals.near_poor)}</th>
                     <th scope="col">{t!(i18n, totals.near_poverty_rate)}</th>
+                    <th scope="col">{t!(i18n, totals.change)}</th>
                 </tr></thead>
                 <tbody>
-                    {move || totals.with(|t| t.villages.values().map(|(name, c)| row(name.clone(), *c, false)).collect_view())}
-                    {move || row(t_string!(i18n, totals.whole_commune).into(), totals.with(|t| t.commune), true)}
+                    {move || totals.with(|t| t.villages.iter().map(|(key, (name, c))| row(Some(key.clone()), name.clone(), *c, false)).collect_view())}
+                    {move || row(None, t_string!(i18n, totals.whole_commune).into(), totals.with(|t| t.commune), true)}
                 </tbody>
             </table>
             <p data-testid="change-from-last-year">
                 {move || match (last_year.get().and_then(|l| l.commune.poverty_rate()), totals.with(|t| t.commune.poverty_rate())) {
                     (Some(before), Some(now)) => {
-                        let change = now - before;
-                        let sign = if change > 0.0 { "+" } else if change < 0.0 { "−" } else { "±" };
-                        let points = crate::i18n::decimal(change.abs(), 1, lang.get());
                         t_string!(i18n, totals.change_from_last_year, before = percent(before, lang.get()),
-                            now = percent(now, lang.get()), change = format!("{sign}{points}"))
+                            now = percent(now, lang.get()), change = points(Some(now - before))).to_string()
                     }
                     _ => t_string!(i18n, totals.no_last_year).to_string(),
                 }}
             </p>
+            {move || match (last_year.get().and_then(|l| l.commune.near_poverty_rate()), totals.with(|t| t.commune.near_poverty_rate())) {
+                (Some(before), Some(now)) => Some(view! {
+                    <p data-testid="near-change-from-last-year">
+                        {move || t_string!(i18n, totals.near_change_from_last_year, before = percent(before, lang.get()),
+                            now = percent(now, lang.get()), change = points(Some(now - before)))}
+                    </p>
+                }),
+                _ => None,
+            }}
         </div>
+    }
+}
+
+/// How a carried household moved since last year's review (hộ thoát nghèo, thoát cận nghèo, tái
+/// nghèo), the per-household side of [`Escapes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Movement {
+    LeftPoverty,
+    LeftNearPoverty,
+    FellIntoPoverty,
+}
+
+impl Movement {
+    fn of(was: Classification, now: Classification) -> Option<Movement> {
+        let escapes = Escapes::of([(was, now)]);
+        if escapes.left_poverty > 0 {
+            Some(Movement::LeftPoverty)
+        } else if escapes.left_near_poverty > 0 {
+            Some(Movement::LeftNearPoverty)
+        } else if escapes.fell_into_poverty > 0 {
+            Some(Movement::FellIntoPoverty)
+        } else {
+            None
+        }
+    }
+    fn badge(self) -> &'static str {
+        match self {
+            Movement::LeftPoverty | Movement::LeftNearPoverty => "badge moved-out",
+            Movement::FellIntoPoverty => "badge moved-in",
+        }
     }
 }
 
@@ -163,6 +230,18 @@ pub fn HouseholdList(
         });
     });
 
+    // the yearly review runs from 01/9 to 14/12: where it stands today (a monthly period has none)
+    let review_window = (selection.period.as_str().len() == 4)
+        .then(|| {
+            let year = selection.period.year();
+            let now = thidua_domain::format::vietnam_time(js_sys::Date::now() as i64).date;
+            let today = thidua_domain::Day::parse(&format!(
+                "{:04}-{:02}-{:02}",
+                now.year, now.month, now.day
+            ));
+            today.ok().map(|d| (year, ReviewWindow::of(year, &d)))
+        })
+        .flatten();
     let this_period = selection.period.clone();
     let previous_label = StoredValue::new(
         previous_year(&selection.period)
@@ -197,6 +276,15 @@ pub fn HouseholdList(
                 .collect::<std::collections::BTreeMap<String, Classification>>()
         })
     });
+    // a carried household's move since last year: left poverty, left near-poverty, fell into it
+    let movement = move |local: &LocalRecord| -> Option<Movement> {
+        let from = local.record.fields.get(CARRIED_FROM)?.as_str()?;
+        let was = before.with(|b| b.get(from).copied())?; // tracked: last year's list may come later
+        let now = Household::from_fields(&local.record.fields)
+            .ok()?
+            .classification();
+        Movement::of(was, now)
+    };
     let escapes = Memo::new(move |_| {
         households.with(|h| {
             Escapes::of(h.iter().filter(|l| !l.record.deleted).filter_map(|l| {
@@ -268,6 +356,7 @@ pub fn HouseholdList(
                         "average" => c == Some(Classification::AverageLivingStandard),
                         "above" => c == Some(Classification::Above),
                         "conflict" => !l.record.conflicts.is_empty(),
+                        "moved" => movement(l).is_some(),
                         _ => true,
                     }
                 })
@@ -293,6 +382,15 @@ pub fn HouseholdList(
                     {t!(i18n, households.open_examples)}
                 </button>
             </div>
+            {review_window.map(|(year, w)| view! {
+                <p class=if matches!(w, ReviewWindow::Open { .. }) { "notice" } else { "notice warn" } role="status" data-testid="review-window">
+                    {move || match w {
+                        ReviewWindow::NotYet { days } => t_string!(i18n, households.window.not_yet, year = year, days = count_text(days, lang.get())),
+                        ReviewWindow::Open { days_left } => t_string!(i18n, households.window.open, year = year, days = count_text(days_left, lang.get())),
+                        ReviewWindow::Closed => t_string!(i18n, households.window.closed, year = year),
+                    }}
+                </p>
+            })}
             {edits.then(|| view! {
                 <button class="primary big" on:click=move |_| on_edit.run(None) data-testid="add-household">
                     {t!(i18n, households.add)}
@@ -339,6 +437,7 @@ pub fn HouseholdList(
                         <option value="average">{t!(i18n, households.filter.average)}</option>
                         <option value="above">{t!(i18n, households.filter.above)}</option>
                         <option value="conflict">{t!(i18n, households.filter.conflict)}</option>
+                        <option value="moved">{t!(i18n, households.filter.moved)}</option>
                     </select>
                 </label>
             </div>
@@ -354,6 +453,7 @@ pub fn HouseholdList(
                         let class = household.map(|h| h.classification());
                         let sync = local.sync;
                         let conflicts = !local.record.conflicts.is_empty();
+                        let for_movement = local.clone();
                         let local_for_edit = local.clone();
                         view! {
                             <li>
@@ -361,6 +461,13 @@ pub fn HouseholdList(
                                     <span class="name">{name}</span>
                                     <span class="village">{village}</span>
                                     {class.map(|c| view! { <span class=class_badge(c)>{move || pick(lang.get(), c.label_vi(), c.label_en())}</span> })}
+                                    {move || movement(&for_movement).map(|m| view! {
+                                        <span class=m.badge() data-testid="household-movement">{move || match m {
+                                            Movement::LeftPoverty => t_string!(i18n, households.movement.left_poverty),
+                                            Movement::LeftNearPoverty => t_string!(i18n, households.movement.left_near_poverty),
+                                            Movement::FellIntoPoverty => t_string!(i18n, households.movement.fell_into_poverty),
+                                        }}</span>
+                                    })}
                                     <span class=move || match sync { SyncState::Synced => "state synced", SyncState::Pending => "state pending", SyncState::NeedsFix => "state needs-fix" }
                                         data-testid="household-state">
                                         {move || match sync {

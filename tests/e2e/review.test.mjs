@@ -79,6 +79,20 @@ test('the review list: search without accents, filter by class, village and comm
   assert.equal(await hum.count(), 1);
   assert.deepEqual((await hum.locator('td').allTextContents()).slice(0, 3), ['2', '1', '50,0 %']);
   await waitForText(page.getByTestId('change-from-last-year'), '50,0 % → 33,3 % (−16,7 điểm %)');
+  // each village with its own change: Bản Hụm had 2 poor of 2 last year, 1 of 2 now; and the
+  // near-poor: Tòng Thị Ánh (1 of 4) has left the commune, none of the 3 now
+  assert.equal(await hum.getByTestId('poverty-change').textContent(), '−50,0');
+  assert.equal(await hum.getByTestId('near-poverty-change').textContent(), '±0,0');
+  await waitForText(page.getByTestId('near-change-from-last-year'), '25,0 % → 0,0 % (−25,0 điểm %)');
+  // the household that left poverty is marked so, and the filter finds it
+  const on = page.getByTestId('household').filter({ hasText: 'Cầm Thị Ơn' });
+  await waitForText(on.getByTestId('household-movement'), 'Thoát nghèo');
+  assert.equal(await page.getByTestId('household-movement').count(), 1, 'Lò Văn Páo is still poor, Quàng Văn Ún never was');
+  await page.getByTestId('class-filter').selectOption('moved');
+  await waitForText(page.getByTestId('household-shown'), '1 hộ khớp');
+  await page.getByTestId('class-filter').selectOption('all');
+  // the 2024 review ran from 01/9 to 14/12/2024, and is over
+  await waitForText(page.getByTestId('review-window'), 'Kỳ rà soát hộ nghèo năm 2024 đã kết thúc ngày 14/12/2024');
 
   // search ignores accents and case
   await page.getByTestId('household-search').fill('lo van pao');

@@ -781,6 +781,16 @@ impl ReviewCount {
     }
 
     /// Tỷ lệ hộ cận nghèo, in percent.
+    /// The change of the poverty and near-poverty rates since `before` (last year's review of the
+    /// same village or commune), in percentage points; None where either review has no households.
+    pub fn rate_changes(&self, before: &ReviewCount) -> (Option<f64>, Option<f64>) {
+        let change = |now: Option<f64>, then: Option<f64>| Some(now? - then?);
+        (
+            change(self.poverty_rate(), before.poverty_rate()),
+            change(self.near_poverty_rate(), before.near_poverty_rate()),
+        )
+    }
+
     pub fn near_poverty_rate(&self) -> Option<f64> {
         (self.households > 0)
             .then(|| 100.0 * f64::from(self.near_poor) / f64::from(self.households))
@@ -843,6 +853,42 @@ impl Escapes {
             }
         }
         e
+    }
+}
+
+/// Where a year's periodic review stands on a day (rà soát định kỳ, Quyết định 24/2021/QĐ-TTg): it
+/// runs each year from 1 September to 14 December.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewWindow {
+    /// Not open yet: days until 1 September.
+    NotYet { days: i64 },
+    /// Open: days left, 14 December included.
+    Open { days_left: i64 },
+    /// Ended on 14 December.
+    Closed,
+}
+
+impl ReviewWindow {
+    /// The first and last day (month, day) of the review in every year.
+    pub const OPENS: (u32, u32) = (9, 1);
+    pub const CLOSES: (u32, u32) = (12, 14);
+
+    /// Where the review of `year` stands on `today`.
+    pub fn of(year: u16, today: &crate::Day) -> ReviewWindow {
+        let text = today.as_str();
+        let part = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap_or(1);
+        let now = crate::format::days_from_civil(i64::from(today.year()), part(5..7), part(8..10));
+        let day = |(m, d): (u32, u32)| crate::format::days_from_civil(i64::from(year), m, d);
+        let (opens, closes) = (day(Self::OPENS), day(Self::CLOSES));
+        if now < opens {
+            ReviewWindow::NotYet { days: opens - now }
+        } else if now <= closes {
+            ReviewWindow::Open {
+                days_left: closes - now + 1,
+            }
+        } else {
+            ReviewWindow::Closed
+        }
     }
 }
 

@@ -390,3 +390,49 @@ fn a_household_may_carry_its_position_with_accuracy() {
         POSITION
     );
 }
+
+#[test]
+fn the_yearly_review_runs_from_1_september_to_14_december() {
+    use thidua_domain::poverty::ReviewWindow;
+    use thidua_domain::Day;
+    let on = |d: &str| ReviewWindow::of(2023, &Day::parse(d).unwrap());
+    assert_eq!(on("2023-01-15"), ReviewWindow::NotYet { days: 229 });
+    assert_eq!(on("2023-08-31"), ReviewWindow::NotYet { days: 1 });
+    assert_eq!(on("2023-09-01"), ReviewWindow::Open { days_left: 105 });
+    assert_eq!(on("2023-12-14"), ReviewWindow::Open { days_left: 1 });
+    assert_eq!(on("2023-12-15"), ReviewWindow::Closed);
+    assert_eq!(on("2024-03-01"), ReviewWindow::Closed);
+    // a year not yet begun
+    assert_eq!(on("2022-12-31"), ReviewWindow::NotYet { days: 244 });
+}
+
+#[test]
+fn each_village_and_the_commune_say_how_both_rates_moved_since_last_year() {
+    use thidua_domain::poverty::{Classification as C, ReviewTotals};
+    // last year: Bản Hụm 2 poor, 1 near-poor of 4; this year 1 poor, 2 near-poor of 4
+    let before = ReviewTotals::of([
+        ("Bản Hụm", C::Poor),
+        ("Bản Hụm", C::Poor),
+        ("Bản Hụm", C::NearPoor),
+        ("Bản Hụm", C::Above),
+    ]);
+    let now = ReviewTotals::of([
+        ("Ban Hum", C::Poor),
+        ("Bản Hụm", C::NearPoor),
+        ("Bản Hụm", C::NearPoor),
+        ("Bản Hụm", C::Above),
+        ("Bản Mới", C::Poor),
+    ]);
+    let key = thidua_domain::text::search_key("Bản Hụm");
+    let (poor, near) = now.villages[&key].1.rate_changes(&before.villages[&key].1);
+    assert_eq!((poor, near), (Some(-25.0), Some(25.0)));
+    // a village new this year has nothing to compare with
+    let new_key = thidua_domain::text::search_key("Bản Mới");
+    assert!(!before.villages.contains_key(&new_key));
+    let (poor, near) = now.villages[&new_key].1.rate_changes(&Default::default());
+    assert_eq!((poor, near), (None, None));
+    // the commune: 2 of 5 poor now against 2 of 4; 2 of 5 near-poor against 1 of 4
+    let (poor, near) = now.commune.rate_changes(&before.commune);
+    assert!((poor.unwrap() - (40.0 - 50.0)).abs() < 1e-9);
+    assert!((near.unwrap() - (40.0 - 25.0)).abs() < 1e-9);
+}
