@@ -125,6 +125,17 @@ fn target_of<'a>(unit: &'a UnitFigures, key: &str) -> Option<&'a TargetFigure> {
     unit.figures.targets.iter().find(|t| t.key == key)
 }
 
+/// Criteria met: a commune's "17/19"; above it, its assessed communes' total ("52/57"); "—" when none.
+fn criteria_met_text(n: &thidua_domain::dashboard::NtmSummary) -> String {
+    match &n.commune {
+        Some(c) => format!("{}/{}", c.criteria_met, n.criteria_total),
+        None if n.assessed > 0 => {
+            format!("{}/{}", n.criteria_met_total, n.criteria_total * n.assessed)
+        }
+        None => "—".to_string(),
+    }
+}
+
 /// The key of the poverty target, the default picture.
 pub const POVERTY: &str = "poverty_rate";
 
@@ -179,8 +190,8 @@ pub fn Dashboard(
                         // the province is the one unit both structures share
                         query.update(|q| { q.structure = v; q.unit = "14".into(); })
                     }>
-                        <option value="2023">{t!(i18n, dashboard.structure_2023)}</option>
-                        <option value="2025">{t!(i18n, dashboard.structure_2025)}</option>
+                        <option value="2023" selected=move || query.with(|q| q.structure == "2023")>{t!(i18n, dashboard.structure_2023)}</option>
+                        <option value="2025" selected=move || query.with(|q| q.structure == "2025")>{t!(i18n, dashboard.structure_2025)}</option>
                     </select>
                 </label>
                 <label class="field">
@@ -209,7 +220,8 @@ pub fn Dashboard(
                 (_, None) => view! { <p class="notice" role="status">{t!(i18n, dashboard.loading)}</p> }.into_any(),
                 (_, Some(Err(e))) => view! { <p class="notice error" role="alert">{e.message(lang.get_untracked())}</p> }.into_any(),
                 (_, Some(Ok(view))) => view! {
-                    <Figures view=view chosen_target=chosen_target on_open=Callback::new(go_to)/>
+                    <Figures view=view chosen_target=chosen_target on_open=Callback::new(go_to)
+                        on_open_source=Callback::new(move |code| query.update(|q| { q.structure = "2023".into(); q.unit = code; }))/>
                 }.into_any(),
             }}
         </section>
@@ -222,6 +234,8 @@ fn Figures(
     view: DashboardView,
     chosen_target: RwSignal<String>,
     on_open: Callback<String>,
+    /// Opens a commune of the records' list (the 2023 structure) with its records.
+    on_open_source: Callback<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
@@ -326,6 +340,7 @@ fn Figures(
                     td_string!(locale, dashboard.col_poverty_rate).into(),
                     td_string!(locale, dashboard.col_change).into(),
                     td_string!(locale, dashboard.col_ntm).into(),
+                    td_string!(locale, dashboard.col_criteria_met).into(),
                     td_string!(locale, dashboard.col_chosen).into(),
                 ],
                 rows: children.with_value(|cs| {
@@ -339,6 +354,8 @@ fn Figures(
                                 json!(f.poverty.rate),
                                 json!(f.poverty.change),
                                 json!(f.ntm.at_standard),
+                                // as on the screen: "17/19" for a commune, the communes' total above
+                                json!(criteria_met_text(&f.ntm)),
                                 json!(target_of(&c.unit, &key).and_then(|t| t.value)),
                             ]
                         })
@@ -521,11 +538,7 @@ fn Figures(
                                     <td class="number">{move || p.change.map(|c| crate::i18n::decimal(c, 2, lang.get())).unwrap_or_else(|| "—".into())}</td>
                                     <td class="number">{n.at_standard}" / "{n.communes}</td>
                                     // a commune: how many of the 19 criteria it meets; a district: its communes' total
-                                    <td class="number" data-testid="criteria-met">{match &n.commune {
-                                        Some(c) => format!("{}/{}", c.criteria_met, n.criteria_total),
-                                        None if n.assessed > 0 => format!("{}/{}", n.criteria_met_total, n.criteria_total * n.assessed),
-                                        None => "—".to_string(),
-                                    }}</td>
+                                    <td class="number" data-testid="criteria-met">{criteria_met_text(&n)}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -574,9 +587,35 @@ fn Figures(
             </table>
             <ExportButtons table=criteria_table name="criteria"/>
         }})}
-        {is_commune.then(|| view! {
+        // a commune of the records' list: its records and submissions; a commune of another
+        // structure (2025) holds the records of old communes: each is opened in the records' list,
+        // where its records and its approval are (its own code may name another commune there)
+        {(is_commune && unit.sources.is_empty()).then(|| view! {
             <CommuneReports period=period.clone() code=unit.code.to_string() title=title.clone()/>
-            <CommuneRecords period=period.clone() unit=unit.clone() submissions=view.unit.submissions.clone().unwrap_or_default()/>
+            <CommuneRecords period=period.clone() unit=unit.clone() submissions=view.unit.submissions.clone().unwrap_or_default() basis=view.basis.clone()/>
+        })}
+        {(!unit.sources.is_empty()).then(|| view! {
+            <h4>{t!(i18n, dashboard.sources)}</h4>
+            {unit.partial.then(|| view! { <p class="notice warn" role="status">{t!(i18n, dashboard.sources_partial)}</p> })}
+            <ul class="sources" data-testid="sources">
+                {unit.sources.clone().into_iter().map(|s| {
+                    let code = s.code.to_string();
+                    let shown_code = code.clone();
+                    view! {
+                        <li data-testid="source" data-code=shown_code>
+                            <span>{s.full_name.clone()}</span>
+                            <span class="state">{move || match (s.has_records, s.whole) {
+                                (true, true) => t_string!(i18n, dashboard.source_records),
+                                (true, false) => t_string!(i18n, dashboard.source_records_part),
+                                (false, _) => t_string!(i18n, dashboard.source_none),
+                            }}</span>
+                            <button class="big" data-testid="open-source" on:click=move |_| on_open_source.run(code.clone())>
+                                {t!(i18n, dashboard.open_source)}
+                            </button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
         })}
     }
 }
@@ -607,6 +646,9 @@ struct RecordsPage {
     next: Option<String>,
     #[serde(default)]
     total: usize,
+    /// Whether these records count in the figures on accepted reports only (the district accepted).
+    #[serde(default)]
+    counted_when_accepted_only: bool,
 }
 
 /// One figure of a commune's indicator report, as the drill-down lists it.
@@ -737,10 +779,14 @@ fn CommuneRecords(
     period: String,
     unit: UnitFigures,
     submissions: BTreeMap<String, SubmissionBrief>,
+    /// "accepted" when the figures above count accepted reports only.
+    basis: String,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
     let rows = RwSignal::new(Vec::<HouseholdRow>::new());
+    // on accepted figures only, whether these households are in them
+    let counted = RwSignal::new(None::<bool>);
     let next = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let filter = RwSignal::new(String::new());
@@ -776,6 +822,7 @@ fn CommuneRecords(
                         }
                         next.set(page.next);
                         total.set(page.total);
+                        counted.set(Some(page.counted_when_accepted_only));
                     }
                     Err(e) => error.set(Some(e.message(lang.get_untracked()))),
                 }
@@ -861,6 +908,13 @@ fn CommuneRecords(
         {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         <div class="table-wrap">
             <p data-testid="records-total">{move || t_string!(i18n, households.count, n = thidua_domain::format::integer(total.get() as i64, lang.get()))}</p>
+            {(basis == "accepted").then(|| view! {
+                {move || counted.get().map(|counted| view! {
+                    <p class=if counted { "notice" } else { "notice warn" } role="status" data-testid="records-counted">
+                        {move || if counted { t_string!(i18n, dashboard.records_counted) } else { t_string!(i18n, dashboard.records_not_counted) }}
+                    </p>
+                })}
+            })}
             <table class="figures" data-testid="records-table">
                 <thead><tr>
                     <th>{t!(i18n, dashboard.col_head)}</th><th>{t!(i18n, dashboard.col_village)}</th>
@@ -968,9 +1022,9 @@ fn Completeness(query: Query) -> impl IntoView {
             title: td_string!(locale, dashboard.completeness_title).to_string(),
             columns: vec![
                 td_string!(locale, dashboard.col_unit_name).into(),
-                "household".into(),
-                "ntm_assessment".into(),
-                "indicator_report".into(),
+                td_string!(locale, dashboard.review_household).into(),
+                td_string!(locale, dashboard.review_ntm).into(),
+                td_string!(locale, dashboard.review_report).into(),
                 td_string!(locale, dashboard.col_last_sync).into(),
                 td_string!(locale, dashboard.col_stale).into(),
             ],
@@ -982,9 +1036,10 @@ fn Completeness(query: Query) -> impl IntoView {
                             .or_else(|| c.get("name"))
                             .cloned()
                             .unwrap_or(Value::Null),
-                        json!(state_of(c, "household")),
-                        json!(state_of(c, "ntm_assessment")),
-                        json!(state_of(c, "indicator_report")),
+                        // in words, as on the screen
+                        json!(submission_text(&state_of(c, "household"), lang)),
+                        json!(submission_text(&state_of(c, "ntm_assessment"), lang)),
+                        json!(submission_text(&state_of(c, "indicator_report"), lang)),
                         json!(last_sync(c)),
                         // a cell holds text or a number: the export refuses true/false
                         json!(

@@ -172,6 +172,9 @@ test('the province drills down to a commune\'s households and back; every figure
   const completenessCsv = (await import('node:fs')).readFileSync(await completenessFile.path()).toString('utf8');
   const lines = completenessCsv.trim().split('\n');
   assert.equal(lines.length, 1 + 204, 'a header and the 204 communes');
+  // in words, as on the screen, never the server's codes
+  assert.match(lines[0], /Rà soát hộ nghèo,Tự đánh giá NTM,Báo cáo chỉ tiêu/);
+  assert.doesNotMatch(completenessCsv, /household|ntm_assessment|indicator_report|submitted|accepted|returned|,none/);
   const chiengAnLine = lines.find((l) => l.includes('Phường Chiềng An'));
   assert.match(chiengAnLine, /,Không\r?$/, 'synced today: not stale');
   assert.ok(lines.filter((l) => /,Có\r?$/.test(l)).length >= 200);
@@ -199,6 +202,18 @@ test('the province switches to accepted figures only, apart from drafts and subm
   assert.deepEqual(await trend.locator('text.period').allTextContents(), ['2022', '2023']);
   assert.deepEqual(await trend.locator('text.point-value').allTextContents(), ['30 %', '7,91 %']);
   await page.screenshot({ path: `${DIR}/desk-1280-dashboard-accepted.png`, fullPage: true });
+  // down to the records, which say whether they are in these figures: Tô Hiệu's review is only
+  // submitted, Chiềng Lề's accepted
+  await row(page, '116').getByTestId('open-child').click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Thành phố Sơn La');
+  await waitForText(row(page, '03646'), '15 %');
+  await row(page, '03649').getByTestId('open-child').click();
+  await waitForText(page.getByTestId('records-counted'), 'KHÔNG được tính khi chỉ xem số liệu đã duyệt');
+  await page.getByTestId('path').getByRole('button', { name: 'Thành phố Sơn La' }).click();
+  await row(page, '03646').getByTestId('open-child').click();
+  await waitForText(page.getByTestId('records-counted'), 'được tính vào số liệu đã duyệt');
+  await page.getByTestId('path').getByRole('button', { name: 'Tỉnh Sơn La' }).click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Tỉnh Sơn La');
   await page.getByTestId('dashboard-basis').selectOption('all');
   await waitForText(poverty, '1,61 %');
   await context.close();
@@ -320,5 +335,20 @@ test('with the 2025 structure, 2023\'s figures roll up under the 75 communes', a
   const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - 360);
   assert.ok(overflow <= 0, `the dashboard scrolls sideways by ${overflow} px on a phone`);
   await page.screenshot({ path: `${DIR}/phone-360-dashboard-2025.png`, fullPage: true });
+
+  // down to the new Mường Chiên: its records are those of the three old communes it holds, each
+  // opened in the 2023 list (its own code, 03688, is only one of them there: Chiềng Khay)
+  await row(page, '03688').getByTestId('open-child').click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Mường Chiên');
+  const sources = page.getByTestId('source');
+  assert.deepEqual(await sources.evaluateAll((ls) => ls.map((l) => l.dataset.code)), ['03682', '03685', '03688']);
+  await waitForText(sources.first(), 'Có hồ sơ kỳ này');
+  assert.equal(await page.getByTestId('records-table').count(), 0, 'no records listed under a code of another list');
+  assert.equal(await page.getByTestId('submission').count(), 0, 'nor its approvals');
+  await sources.first().getByTestId('open-source').click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Xã Mường Chiên');
+  assert.equal(await page.getByTestId('dashboard-structure').inputValue(), '2023');
+  await waitForText(page.getByTestId('records-total'), '60 hộ');
+  assert.ok(!(await page.getByTestId('dashboard-unit').textContent()).includes('Chiềng Khay'));
   await context.close();
 });

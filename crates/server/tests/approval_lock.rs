@@ -267,3 +267,87 @@ async fn an_offline_edit_after_acceptance_is_a_conflict_until_the_report_is_retu
     .await;
     assert_eq!(response.status(), 201);
 }
+
+#[tokio::test]
+async fn an_accepted_ntm_assessment_is_locked_too_and_a_return_unlocks_it() {
+    use thidua_domain::protocol::DataSet;
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("o.03646", Role::CommuneOfficer, "03646")
+        .await;
+    let (_, supervisor) = app
+        .user_with_token("s.116", Role::DistrictSupervisor, "116")
+        .await;
+    let tablet = new_device();
+    let offline = new_device();
+    let mut fields = thidua_domain::protocol::Fields::new();
+    fields.insert("15.3".into(), json!(12.5));
+    let assessment = unit_record(DataSet::NtmAssessment, "03646", "2023", fields);
+    let answer = push_ok(&app, &officer, tablet, vec![create(tablet, assessment)]).await;
+    let stored = answer.results[0].record.clone().unwrap();
+    let response = post(
+        &app,
+        &officer,
+        "/api/submissions",
+        json!({"org_unit": "03646", "period": "2023", "data_set": "ntm_assessment"}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accept = post(
+        &app,
+        &supervisor,
+        &format!("/api/submissions/{id}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(accept.status(), 200);
+
+    // an offline tablet's late change of 15.3: a locked conflict, the accepted 12.5 stays
+    let mut edited = stored.clone();
+    edited.fields.insert("15.3".into(), json!(30.0));
+    let late = mutation(offline, edited, stored.revision, &["15.3"]);
+    let answer = push_ok(&app, &officer, offline, vec![late.clone()]).await;
+    let Outcome::Conflict { locked, fields, .. } = &answer.results[0].outcome else {
+        panic!("a conflict, got {:?}", answer.results[0].outcome);
+    };
+    assert!(locked);
+    assert_eq!(fields, &vec!["15.3".to_string()]);
+    let record = answer.results[0].record.clone().unwrap();
+    assert_eq!(record.fields["15.3"], json!(12.5));
+    assert!(record.conflicts[0]
+        .versions
+        .iter()
+        .any(|v| v.value == json!(30.0)));
+
+    // returned with a reason: the same change now applies
+    let back = post(
+        &app,
+        &supervisor,
+        &format!("/api/submissions/{id}/return"),
+        json!({"note": "Chỉ tiêu 15.3 cần số liệu trạm y tế"}),
+    )
+    .await;
+    assert_eq!(back.status(), 200);
+    let mut again = record.clone();
+    again.fields.insert("15.3".into(), json!(20.0));
+    let answer = push_ok(
+        &app,
+        &officer,
+        offline,
+        vec![mutation(offline, again, record.revision, &["15.3"])],
+    )
+    .await;
+    assert!(
+        matches!(answer.results[0].outcome, Outcome::Applied { .. }),
+        "{:?}",
+        answer.results[0].outcome
+    );
+    assert_eq!(
+        answer.results[0].record.as_ref().unwrap().fields["15.3"],
+        json!(20.0)
+    );
+}

@@ -931,3 +931,68 @@ async fn the_poverty_trend_runs_over_the_last_six_reviews_by_the_same_rules() {
     let periods: Vec<String> = trend(&accepted).into_iter().map(|p| p.0).collect();
     assert_eq!(periods, ["2021", "2022", "2023"]);
 }
+
+#[tokio::test]
+async fn mid_year_a_unit_on_the_way_is_on_track_and_each_district_has_its_own_figures() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    // Quyết Thắng (03652, district 116) reviews 1 poor of 6 households: 16,67 %, short of 15,66 %
+    let records = ["poor", "avg", "avg", "avg", "avg", "avg"]
+        .iter()
+        .enumerate()
+        .map(|(i, class)| classed_household("03652", "2023", class, &format!("Lường Văn {i}")))
+        .collect();
+    store_all(&app, records).await;
+
+    // on 1 July 182 of 365 days are gone: the straight path from 19,66 % stands at
+    // 19,66 − 4 × 182/365; 16,67 % is ahead of it
+    let expected_mid = 19.66 - 4.0 * 182.0 / 365.0;
+    let mid = dashboard(&app, "period=2023&unit=116&as_of=2023-07-01").await;
+    assert!(close(&mid["elapsed"], 182.0 / 365.0));
+    let quyet_thang = target(child(&mid, "03652"), "poverty_rate");
+    assert!(close(&quyet_thang["value"], 100.0 / 6.0));
+    assert!(close(&quyet_thang["expected"], expected_mid));
+    assert_eq!(quyet_thang["status"], "on_track");
+    assert!(close(
+        &child(&mid, "03652")["figures"]["poverty"]["expected"],
+        expected_mid
+    ));
+    // at the year's end the same figure is behind: 15,66 % was due
+    let end = dashboard(&app, &format!("period=2023&unit=116&as_of={AS_OF}")).await;
+    let quyet_thang = target(child(&end, "03652"), "poverty_rate");
+    assert!(close(&quyet_thang["expected"], 15.66));
+    assert_eq!(quyet_thang["status"], "behind");
+
+    // district 116: (2 + 2 + 1) poor of (40 + 4 + 6); its near-poor 1 (Chiềng Lề's) over the same
+    // total; schools only from Chiềng Lề's report (3 of 4)
+    let d116 = &mid["unit"]["figures"];
+    assert_eq!(d116["poverty"]["numerator"], 5);
+    assert_eq!(d116["poverty"]["denominator"], 50);
+    assert_eq!(d116["poverty"]["status"], "met");
+    assert!(close(&d116["poverty"]["near_poor_rate"], 2.0));
+    let schools = target(&mid["unit"], "schools_national_standard");
+    assert!(close(&schools["value"], 75.0));
+    assert_eq!(schools["status"], "met");
+    assert_eq!(schools["communes_reporting"], 1);
+    assert_eq!(
+        target(&mid["unit"], "cultural_families")["status"],
+        "no_data"
+    );
+    // district 118: Mường Chiên's 1 of 4 schools, behind 63,3 %; its near-poor 1 over 30
+    let d118 = dashboard(&app, "period=2023&unit=118&as_of=2023-07-01").await;
+    let schools = target(&d118["unit"], "schools_national_standard");
+    assert!(close(&schools["value"], 25.0));
+    assert_eq!(schools["status"], "behind");
+    assert!(close(
+        &d118["unit"]["figures"]["poverty"]["near_poor_rate"],
+        100.0 / 30.0
+    ));
+    // with every requirement configured and every indicator answered, no criterion is listed as
+    // unconfigured or unanswered
+    let ntm = &mid["unit"]["figures"]["ntm"];
+    assert_eq!(ntm["not_configured"], json!([]));
+    assert_eq!(
+        child(&mid, "03649")["figures"]["ntm"]["commune"]["not_assessed"],
+        json!([])
+    );
+}
