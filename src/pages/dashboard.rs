@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use thidua_domain::dashboard::{TargetFigure, UnitFigures};
+use thidua_domain::org::UnitCode;
 use thidua_domain::targets::TargetStatus;
 use thidua_domain::Lang;
 
@@ -148,6 +149,11 @@ pub fn Dashboard(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
+    // a district supervisor has no unit of its own under the 2025 structure (no districts since
+    // 07/2025): there the dashboard starts from the list of new communes its communes went into,
+    // asked for with an empty unit
+    let home = StoredValue::new(unit.clone());
+    let province_home = unit == "14";
     let query = RwSignal::new(Query {
         period: "2023".into(),
         unit,
@@ -158,6 +164,9 @@ pub fn Dashboard(
     Effect::new(move |_| {
         let q = query.get();
         data.set(None);
+        if q.unit.is_empty() {
+            return;
+        }
         leptos::task::spawn_local(async move {
             let answer = fetch_dashboard(&q).await;
             // an answer for a query the supervisor has since changed is dropped
@@ -168,7 +177,15 @@ pub fn Dashboard(
     });
     let chosen_target = RwSignal::new(POVERTY.to_string());
     let tab = RwSignal::new("figures");
-    let go_to = move |code: String| query.update(|q| q.unit = code);
+    let go_to = move |code: String| {
+        query.update(|q| {
+            q.unit = if q.structure == "2025" && !province_home && code == "14" {
+                String::new()
+            } else {
+                code
+            }
+        })
+    };
 
     view! {
         <section class="card dashboard" data-testid="dashboard">
@@ -187,8 +204,16 @@ pub fn Dashboard(
                     <span>{t!(i18n, dashboard.structure)}</span>
                     <select data-testid="dashboard-structure" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        // the province is the one unit both structures share
-                        query.update(|q| { q.structure = v; q.unit = "14".into(); })
+                        // the province is the one unit both structures share; a district starts from
+                        // its own district (2023) or the new communes of its communes (2025)
+                        query.update(|q| {
+                            q.unit = match (province_home, v.as_str()) {
+                                (true, _) => "14".into(),
+                                (false, "2025") => String::new(),
+                                (false, _) => home.get_value(),
+                            };
+                            q.structure = v;
+                        })
                     }>
                         <option value="2023" selected=move || query.with(|q| q.structure == "2023")>{t!(i18n, dashboard.structure_2023)}</option>
                         <option value="2025" selected=move || query.with(|q| q.structure == "2025")>{t!(i18n, dashboard.structure_2025)}</option>
@@ -216,7 +241,10 @@ pub fn Dashboard(
                 </nav>
             })}
             {move || match (tab.get(), data.get()) {
-                ("completeness", _) => view! { <Completeness query=query.get()/> }.into_any(),
+                ("completeness", _) if !query.with(|q| q.unit.is_empty()) => view! { <Completeness query=query.get()/> }.into_any(),
+                (_, None) if query.with(|q| q.unit.is_empty()) => view! {
+                    <NewCommunesOfDistrict district=home.get_value() on_open=Callback::new(go_to)/>
+                }.into_any(),
                 (_, None) => view! { <p class="notice" role="status">{t!(i18n, dashboard.loading)}</p> }.into_any(),
                 (_, Some(Err(e))) => view! { <p class="notice error" role="alert">{e.message(lang.get_untracked())}</p> }.into_any(),
                 (_, Some(Ok(view))) => view! {
@@ -225,6 +253,43 @@ pub fn Dashboard(
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// Under the 2025 structure, for a district supervisor: the new communes its district's communes went
+/// into, each opened with its figures when the district covers every commune it holds; the others
+/// (holding communes of another district too) are the province's to see.
+#[component]
+fn NewCommunesOfDistrict(district: String, on_open: Callback<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = crate::units::catalog();
+    let units: Vec<(String, String, bool)> = UnitCode::parse(&district)
+        .map(|d| {
+            catalog
+                .successors_within("sonla-2023", &d, "sonla-2025-07")
+                .into_iter()
+                .map(|(u, all)| (u.code.to_string(), u.full_name(), all))
+                .collect()
+        })
+        .unwrap_or_default();
+    view! {
+        <h3>{t!(i18n, dashboard.new_communes)}</h3>
+        <p class="notice" role="status">{t!(i18n, dashboard.new_communes_note)}</p>
+        <ul class="sources" data-testid="new-communes">
+            {units.into_iter().map(|(code, name, all)| {
+                let shown = code.clone();
+                view! {
+                    <li data-testid="new-commune" data-code=shown>
+                        <span>{name}</span>
+                        {if all {
+                            view! { <button class="big" data-testid="open-new-commune" on:click=move |_| on_open.run(code.clone())>{t!(i18n, dashboard.open_unit)}</button> }.into_any()
+                        } else {
+                            view! { <span class="state" data-testid="shared-commune">{t!(i18n, dashboard.shared_commune)}</span> }.into_any()
+                        }}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }
 

@@ -20,16 +20,21 @@ fn today_text(lang: Lang) -> String {
 pub fn PrintReport(query: Query, on_back: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
-    // the report is of the whole of the supervisor's own unit: the province for the province, a
-    // district for its district (under the 2025 structure, with no districts, the province)
+    // the report is of the whole of the supervisor's own unit: the province for the province (in the
+    // structure chosen), a district for its district (in the 2023 structure, the only one with it)
     let home = super::home_unit();
-    let province = Query {
-        unit: if query.structure == "2023" {
-            home
-        } else {
-            "14".into()
-        },
-        ..query
+    let province = if home == "14" {
+        Query {
+            unit: home,
+            ..query
+        }
+    } else {
+        // a district exists only in the 2023 structure: its report is of its district there
+        Query {
+            unit: home,
+            structure: "2023".into(),
+            ..query
+        }
     };
     let data = RwSignal::new(None::<Result<DashboardView, ApiError>>);
     {

@@ -314,6 +314,31 @@ test('a district supervisor prints the report of the district, commune by commun
   await context.close();
 });
 
+test('a district supervisor under the 2025 structure opens the new communes made of its communes', async () => {
+  const { context, page } = await openDashboard(DISTRICT);
+  await waitForText(page.getByTestId('dashboard-unit'), 'Thành phố Sơn La');
+  await page.getByTestId('dashboard-structure').selectOption('2025');
+  // no districts since 07/2025: the new communes and wards its 12 communes went into, never a refusal
+  const list = page.getByTestId('new-commune');
+  await list.first().waitFor();
+  assert.equal(await page.getByRole('alert').count(), 0, 'no refusal');
+  const toHieu = list.filter({ hasText: 'Phường Tô Hiệu' });
+  assert.equal(await toHieu.count(), 1);
+  // Phường Tô Hiệu holds Chiềng Lề, Tô Hiệu, Quyết Thắng and Chiềng Cơi: 17 poor of 3.910 households
+  await toHieu.getByTestId('open-new-commune').click();
+  await waitForText(page.getByTestId('dashboard-unit'), 'Phường Tô Hiệu');
+  await waitForText(page.getByTestId('card-poverty'), '0,43 %');
+  assert.deepEqual(await page.getByTestId('source').evaluateAll((ls) => ls.map((l) => l.dataset.code)), ['03646', '03649', '03652', '03655']);
+  // the province in the path leads back to the list, not to a refusal
+  await page.getByTestId('path').getByRole('button', { name: 'Tỉnh Sơn La' }).click();
+  await page.getByTestId('new-communes').waitFor();
+  assert.equal(await page.getByRole('alert').count(), 0);
+  // and back to 2023: the district again
+  await page.getByTestId('dashboard-structure').selectOption('2023');
+  await waitForText(page.getByTestId('dashboard-unit'), 'Thành phố Sơn La');
+  await context.close();
+});
+
 test('with the 2025 structure, 2023\'s figures roll up under the 75 communes', async () => {
   const { context, page } = await openDashboard(ADMIN, { width: 360, height: 740 });
   await waitForText(row(page, '116'), '0,43 %');

@@ -512,6 +512,37 @@ impl OrgCatalog {
         self.lists.iter().rev().find(|l| &l.valid_from <= day)
     }
 
+    /// The communes of list `to` holding the records of the communes under `ancestor` in list
+    /// `from` (a 2023 district → the 2025 communes its communes went into), in code order, each with
+    /// whether every commune it holds is under `ancestor`: only then does the district's supervisor
+    /// cover it. Empty when a list is unknown or `to` does not descend from `from`.
+    pub fn successors_within(
+        &self,
+        from: &str,
+        ancestor: &UnitCode,
+        to: &str,
+    ) -> Vec<(&OrgUnit, bool)> {
+        let Some(source) = self.list(from) else {
+            return Vec::new();
+        };
+        let mut held: BTreeMap<&UnitCode, (&OrgUnit, bool, bool)> = BTreeMap::new();
+        for commune in source.communes() {
+            let Some(holder) = self.holder(from, &commune.code, to) else {
+                continue;
+            };
+            let within = source.is_within(&commune.code, ancestor);
+            let entry = held
+                .entry(&holder.unit.code)
+                .or_insert((holder.unit, false, true));
+            entry.1 |= within;
+            entry.2 &= within;
+        }
+        held.into_values()
+            .filter(|(_, any, _)| *any)
+            .map(|(unit, _, all)| (unit, all))
+            .collect()
+    }
+
     /// Which unit of list `to` holds the records of unit `code` of list `from`?
     /// Follows the chain of predecessors; `None` when the code is unknown or `to` does not descend from `from`.
     pub fn holder<'a>(&'a self, from: &str, code: &UnitCode, to: &str) -> Option<Holder<'a>> {

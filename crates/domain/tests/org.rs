@@ -135,3 +135,55 @@ fn bad_lists_say_what_and_where() {
     ))
     .is_ok());
 }
+
+#[test]
+fn a_district_of_2023_finds_the_2025_communes_its_communes_went_into() {
+    let catalog = OrgCatalog::sonla();
+    let old = catalog.list("sonla-2023").unwrap();
+    let new = catalog.list("sonla-2025-07").unwrap();
+    // Quỳnh Nhai: the new Mường Chiên holds its Mường Chiên, Cà Nàng and Chiềng Khay, all its own
+    let quynh_nhai = catalog.successors_within("sonla-2023", &code("118"), "sonla-2025-07");
+    let muong_chien = quynh_nhai
+        .iter()
+        .find(|(u, _)| u.code == code("03688"))
+        .expect("the new Mường Chiên");
+    assert_eq!(muong_chien.0.full_name(), "Xã Mường Chiên");
+    assert!(muong_chien.1);
+    // every district: each unit listed holds one of its communes, and is "all within" exactly when
+    // every commune it holds is the district's
+    let mut listed = std::collections::BTreeSet::new();
+    let mut shared = 0;
+    for district in old.at_level(Level::District) {
+        for (unit, all) in catalog.successors_within("sonla-2023", &district.code, "sonla-2025-07")
+        {
+            let sources: Vec<_> = old
+                .communes()
+                .filter(|c| {
+                    catalog
+                        .holder("sonla-2023", &c.code, "sonla-2025-07")
+                        .is_some_and(|h| h.unit.code == unit.code)
+                })
+                .collect();
+            assert!(sources
+                .iter()
+                .any(|c| old.is_within(&c.code, &district.code)));
+            assert_eq!(
+                all,
+                sources
+                    .iter()
+                    .all(|c| old.is_within(&c.code, &district.code)),
+                "{}",
+                unit.code
+            );
+            shared += usize::from(!all);
+            listed.insert(unit.code.clone());
+        }
+    }
+    // together the districts reach every new commune
+    assert_eq!(listed.len(), new.communes().count());
+    // two new communes took communes of two districts: no district supervisor covers them
+    assert_eq!(shared, 2);
+    assert!(catalog
+        .successors_within("sonla-2023", &code("118"), "no-such-list")
+        .is_empty());
+}
