@@ -227,7 +227,8 @@ bench_sync() {
 bench_dashboard_render() {
     bench_browser_setup
     [ -f dist/index.html ] || build_web
-    [ -x target/server/thidua-server ] || cargo build --profile server -p thidua-server --locked
+    # always asked for: cargo rebuilds only what changed, and a stale server would time old code
+    cargo build --profile server -p thidua-server --locked
     setup_e2e
     local quick=()
     [ "$BENCH_QUICK" = 1 ] && quick=(--quick)
