@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use thidua_domain::protocol::{DataSet, Fields, Record, RecordId};
-use thidua_domain::targets::{Direction, Measure, Target, TargetSet};
+use thidua_domain::targets::{Direction, Measure, Target};
 use thidua_domain::Lang;
 
 use super::Selection;
@@ -20,14 +20,15 @@ use crate::sync::SyncStatus;
 /// in force on the device (the province's values once a sync brought them). Only the targets the
 /// server's checks know are offered, so a report saved here is never refused for its keys.
 fn commune_targets(year: u16) -> Vec<Target> {
-    let known = TargetSet::sonla_2023();
     crate::reference_sets::targets_for(year)
         .targets
         .into_iter()
         .filter(|t| !matches!(t.measure, Measure::Reported) && t.key != "ntm_communes")
-        .filter(|t| known.targets.iter().any(|k| k.key == t.key))
         .collect()
 }
+
+/// The poverty rate's key: its part is the review's count of poor households.
+const POVERTY_KEY: &str = "poverty_rate";
 
 /// What is wrong with a typed pair of figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +86,30 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         crate::browser::back_button::use_back_button(leave_now.clone());
         move |_| leave_now()
     };
+    // the poverty review's poor households on this device (this commune and period): the poverty
+    // rate's part is that count, so the form offers it rather than have it typed twice
+    let review_poor = RwSignal::new(None::<u32>);
+    {
+        let (commune, period) = (selection.commune.clone(), selection.period.clone());
+        leptos::task::spawn_local(async move {
+            let services = crate::services();
+            if let Ok(list) =
+                crate::households::households_of(&services.store, &commune, &period).await
+            {
+                let poor = list
+                    .iter()
+                    .filter(|l| !l.record.deleted)
+                    .filter_map(|l| {
+                        thidua_domain::poverty::Household::from_fields(&l.record.fields).ok()
+                    })
+                    .filter(|h| h.classification() == thidua_domain::poverty::Classification::Poor)
+                    .count();
+                if !list.is_empty() {
+                    review_poor.set(Some(poor as u32));
+                }
+            }
+        });
+    }
     leptos::task::spawn_local(async move {
         let draft = if edits {
             crate::drafts::load::<std::collections::BTreeMap<String, (String, String)>>(&draft_key)
@@ -155,7 +180,11 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
             deleted: false,
             conflicts: Vec::new(),
         };
-        record.validate(&thidua_domain::criteria::CriteriaSet::ntm_2021_2025())
+        // the target set of the report's year, as the server checks it
+        record.validate_with(
+            &thidua_domain::criteria::CriteriaSet::ntm_2021_2025(),
+            &crate::reference_sets::targets_for(for_check.period.year()),
+        )
     });
 
     let sel = selection.clone();
@@ -191,15 +220,34 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
         });
     };
 
+    let year = selection.period.year();
     let row = move |target: Target| {
         let key = target.key.clone();
-        let (scale, part_label, total_label) = match &target.measure {
+        // the part and the total named in the officer's language (Vietnamese where a set has no
+        // English names)
+        let (scale, part_label, total_label, part_en, total_en) = match &target.measure {
             Measure::Rate {
                 scale,
                 numerator_vi,
                 denominator_vi,
-            } => (*scale, numerator_vi.clone(), denominator_vi.clone()),
-            _ => (1, target.name_vi.clone(), String::new()),
+                numerator_en,
+                denominator_en,
+            } => (
+                *scale,
+                numerator_vi.clone(),
+                denominator_vi.clone(),
+                numerator_en.clone().unwrap_or_else(|| numerator_vi.clone()),
+                denominator_en
+                    .clone()
+                    .unwrap_or_else(|| denominator_vi.clone()),
+            ),
+            _ => (
+                1,
+                target.name_vi.clone(),
+                String::new(),
+                target.name_en.clone(),
+                String::new(),
+            ),
         };
         let k1 = key.clone();
         let k2 = key.clone();
@@ -221,30 +269,53 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
             Direction::AtLeast => "≥",
             Direction::AtMost => "≤",
         };
-        let (value, unit_vi) = (target.value, target.unit_vi.clone());
+        let value = target.value;
+        let unit_vi = target.unit_vi.clone();
+        let unit_en = target.unit_en.clone().unwrap_or_else(|| unit_vi.clone());
+        let unit_in = move |lang: Lang| pick(lang, unit_vi.clone(), unit_en.clone());
         // 72.5 → "≥ 72,5 %": at most two decimals, none written when they are zeros
-        let goal = move |lang: Lang| {
-            let figure = format!("{value:.2}");
-            let figure = figure.trim_end_matches('0').trim_end_matches('.');
-            format!(
-                "{direction} {} {unit_vi}",
-                crate::i18n::localize_decimal(figure.to_string(), lang)
-            )
+        let goal = {
+            let unit_in = unit_in.clone();
+            move |lang: Lang| {
+                let figure = format!("{value:.2}");
+                let figure = figure.trim_end_matches('0').trim_end_matches('.');
+                format!(
+                    "{direction} {} {}",
+                    crate::i18n::localize_decimal(figure.to_string(), lang),
+                    unit_in(lang)
+                )
+            }
         };
-        let unit = target.unit_vi.clone();
         view! {
             <div class="report-row" data-testid=format!("report-{key}")>
                 <h3>{move || pick(lang.get(), &target.name_vi, &target.name_en).clone()}</h3>
-                <small class="requirement">{move || t_string!(i18n, report.province_target, goal = goal(lang.get()))}</small>
+                <small class="requirement">{move || t_string!(i18n, report.province_target, year = year, goal = goal(lang.get()))}</small>
+                {(key == POVERTY_KEY && edits).then(|| {
+                    let k = key.clone();
+                    move || review_poor.get().map(|poor| {
+                        let k = k.clone();
+                        view! {
+                            <p class="hint" data-testid="review-poor">
+                                {move || t_string!(i18n, report.review_poor, n = thidua_domain::format::integer(i64::from(poor), lang.get()))}
+                                " "
+                                <button class="big" data-testid="use-review-poor" on:click=move |_| {
+                                    typed.update(|t| t.entry(k.clone()).or_default().0 = poor.to_string());
+                                    dirty.set(true);
+                                    message.set(None);
+                                }>{t!(i18n, report.use_review_poor)}</button>
+                            </p>
+                        }
+                    })
+                })}
                 <div class="pair">
                     <label class="field">
-                        <span>{part_label}</span>
+                        <span>{move || pick(lang.get(), part_label.clone(), part_en.clone())}</span>
                         <input type="text" inputmode="numeric" name=format!("{key}.numerator") disabled=!edits
                             prop:value=move || typed.with(|t| t.get(&k1).map(|p| p.0.clone()).unwrap_or_default())
                             on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k2.clone()).or_default().0 = v); dirty.set(true); message.set(None); }/>
                     </label>
                     <label class="field">
-                        <span>{total_label}</span>
+                        <span>{move || pick(lang.get(), total_label.clone(), total_en.clone())}</span>
                         <input type="text" inputmode="numeric" name=format!("{key}.denominator") disabled=!edits
                             prop:value=move || typed.with(|t| t.get(&k3).map(|p| p.1.clone()).unwrap_or_default())
                             on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| t.entry(k4.clone()).or_default().1 = v); dirty.set(true); message.set(None); }/>
@@ -252,7 +323,7 @@ pub fn IndicatorReport(selection: Selection, on_back: Callback<()>) -> impl Into
                 </div>
                 <p class="figure" data-testid="figure">
                     {move || match figure() {
-                        Some(v) => t_string!(i18n, report.result, value = crate::i18n::decimal(v, 1, lang.get()), unit = &unit),
+                        Some(v) => t_string!(i18n, report.result, value = crate::i18n::decimal(v, 1, lang.get()), unit = unit_in(lang.get())),
                         None => t_string!(i18n, report.not_enough).to_string(),
                     }}
                 </p>

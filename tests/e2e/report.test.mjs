@@ -2,7 +2,7 @@
 // total refused with a plain message, saved offline and synced as one record.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openApp, chooseYear, chooseCommune, waitForText } from './harness.mjs';
+import { startServer, launchBrowser, openApp, chooseYear, chooseCommune, waitForText, addHousehold } from './harness.mjs';
 
 const OFFICER = { username: 'baocao.chiengle', password: 'mat-khau-bao-cao', display_name: 'Cán bộ báo cáo', role: 'commune_officer', org_unit: '03646' };
 
@@ -57,5 +57,45 @@ test('an officer reports cultural families and safe residential areas offline; a
     cultural_families: { numerator: 812, denominator: 1000 },
     safe_residential_areas: { numerator: 27, denominator: 30 },
   });
+  await context.close();
+});
+
+test("the poverty rate's part comes from the review on the device, and the target's year is the report's", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openApp(page, server.url, OFFICER);
+  await chooseYear(page, 2024);
+  await chooseCommune(page, 'chieng le', 'Phường Chiềng Lề');
+  await waitForText(page.getByTestId('last-sync'), 'Đồng bộ lúc');
+  await context.setOffline(true);
+  // the review: 2 poor of 3 households
+  const poor = ['dep_nutrition', 'dep_domestic_water', 'dep_latrine'];
+  const h = (head, income, deprivations = []) => ({ fields: { head_name: head, village: 'Bản Hụm', members: 4, working_age_members: 2,
+    children_under_16: 2, members_16_to_30: 1, income_per_person_month: income }, deprivations });
+  await addHousehold(page, h('Lò Văn Một', '1.000.000', poor));
+  await addHousehold(page, h('Lò Văn Hai', '1.100.000', poor));
+  await addHousehold(page, h('Lò Văn Ba', '3.000.000'));
+  await page.getByTestId('open-report').click();
+  const row = page.getByTestId('report-poverty_rate');
+  // 2024 has no target set of its own: the 2023 directive's targets, said with the report's year
+  await waitForText(row, 'Chỉ tiêu của tỉnh năm 2024: ≤ 15,66 %');
+  await waitForText(row.getByTestId('review-poor'), 'Theo rà soát hộ nghèo trên máy này: 2 hộ nghèo.');
+  await row.getByTestId('use-review-poor').click();
+  assert.equal(await page.locator('input[name="poverty_rate.numerator"]').inputValue(), '2');
+  await page.locator('input[name="poverty_rate.denominator"]').fill('40');
+  await waitForText(row.getByTestId('figure'), 'Kết quả: 5,0 %');
+  await page.getByTestId('report-save').click();
+  await waitForText(page.getByTestId('report-saved'), 'Đã lưu trên máy');
+  await context.setOffline(false);
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  const { records } = await server.pull('03646');
+  const report = records.find((r) => r.data_set === 'indicator_report' && r.period === '2024');
+  assert.deepEqual(report.fields.poverty_rate, { numerator: 2, denominator: 40 });
+  // in English the part and the total have English names
+  await page.getByTestId('switch-language').click();
+  await waitForText(row, 'Poor households');
+  await waitForText(row, 'All households');
+  await page.getByTestId('switch-language').click();
   await context.close();
 });

@@ -309,9 +309,19 @@ impl Record {
         fields
     }
 
-    /// Checks the record against the rules of its data set. Every rejected push names each field
-    /// and the reason; nothing of the record is stored.
+    /// [`Record::validate_with`] with the directive's 2023 targets.
     pub fn validate(&self, criteria: &CriteriaSet) -> Vec<FieldError> {
+        self.validate_with(criteria, &crate::targets::TargetSet::sonla_2023())
+    }
+
+    /// Checks the record against the rules of its data set: an NTM assessment against `criteria`,
+    /// an indicator report against `targets` (the set in force for its year: only its targets, by
+    /// their own rules). Every rejected push names each field and the reason; nothing is stored.
+    pub fn validate_with(
+        &self,
+        criteria: &CriteriaSet,
+        targets: &crate::targets::TargetSet,
+    ) -> Vec<FieldError> {
         if self.org_unit.as_str().len() != 5 {
             return vec![FieldError::new(
                 "org_unit",
@@ -331,7 +341,7 @@ impl Record {
                 Ok(values) => criteria.validate_values(&values),
                 Err(errors) => errors,
             },
-            DataSet::IndicatorReport => validate_report(&self.fields),
+            DataSet::IndicatorReport => validate_report(&self.fields, targets),
             DataSet::AdvancedExample => {
                 let mut errors = AdvancedExample::parse_valid(&self.fields)
                     .err()
@@ -425,8 +435,7 @@ pub fn indicator_values(
 /// A unit's report for the directive's targets: each field is a target key holding
 /// `{"numerator": n, "denominator": d}` in whole numbers. For a share (a rate in percent) the part can
 /// never exceed its total: 1,200 cultural families out of 1,000 households is a typing mistake.
-fn validate_report(fields: &Fields) -> Vec<FieldError> {
-    let targets = crate::targets::TargetSet::sonla_2023();
+fn validate_report(fields: &Fields, targets: &crate::targets::TargetSet) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (key, value) in fields {
         let Some(target) = targets.targets.iter().find(|t| &t.key == key) else {
@@ -451,7 +460,7 @@ fn validate_report(fields: &Fields) -> Vec<FieldError> {
                 format!("{}: số liệu không được âm", target.name_vi),
                 format!("{}: figures cannot be negative", target.name_en),
             )),
-            (Some((n, d)), crate::targets::Measure::Rate { scale: 100, numerator_vi, denominator_vi })
+            (Some((n, d)), crate::targets::Measure::Rate { scale: 100, numerator_vi, denominator_vi, .. })
                 if n > d =>
             {
                 errors.push(FieldError::new(

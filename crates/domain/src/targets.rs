@@ -33,6 +33,11 @@ pub enum Measure {
         scale: i64,
         numerator_vi: String,
         denominator_vi: String,
+        /// The part's and the total's names in English (sets written before they existed lack them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        numerator_en: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        denominator_en: Option<String>,
     },
     /// Reported for the province as a whole (growth, GRDP structure): not built from communes.
     Reported,
@@ -45,6 +50,9 @@ pub struct Target {
     pub name_en: String,
     /// "%", "xã", "tỷ đồng", …
     pub unit_vi: String,
+    /// The unit in English where it differs ("doctors per 10,000 people"); None: `unit_vi` serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_en: Option<String>,
     pub direction: Direction,
     pub value: f64,
     /// The value at the start of the period, where known; "on track" is judged against the straight

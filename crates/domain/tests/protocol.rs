@@ -269,4 +269,26 @@ fn a_report_part_never_exceeds_its_total() {
             .code,
         "negative"
     );
+    // against another target set: its own targets only, by its own rules and words
+    let mut other = thidua_domain::targets::TargetSet::sonla_2023();
+    other
+        .targets
+        .retain(|t| t.key == "schools_national_standard");
+    other.targets[0].key = "health_insurance_coverage".into();
+    let insured = json!({"health_insurance_coverage": {"numerator": 90, "denominator": 100}});
+    assert!(report(insured.clone())
+        .validate_with(&set, &other)
+        .is_empty());
+    assert_eq!(report(insured).validate(&set)[0].code, "unknown_target");
+    let families = json!({"cultural_families": {"numerator": 8, "denominator": 10}});
+    assert_eq!(
+        report(families).validate_with(&set, &other)[0].code,
+        "unknown_target"
+    );
+    let over = json!({"health_insurance_coverage": {"numerator": 120, "denominator": 100}});
+    let errors = report(over).validate_with(&set, &other);
+    assert_eq!(errors[0].code, "part_exceeds_total");
+    assert!(errors[0]
+        .message_vi
+        .contains("Số trường đạt chuẩn quốc gia"));
 }

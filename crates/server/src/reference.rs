@@ -33,6 +33,8 @@ use crate::store::{ReferenceWrite, SetTable, StartError, Store, StoredDocument};
 /// The criteria set NTM assessments are checked against. A stored set with this id replaces the
 /// carried one: that is how the province's requirements reach validation.
 pub const NTM_SET: &str = "ntm-2021-2025";
+/// The id of the carried target set (the 2023 directive's).
+pub const TARGET_SET: &str = "sonla-2023";
 
 /// Where a list or set in force comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +242,14 @@ impl Reference {
             .map(|(set, _)| set)
             .collect();
         (criteria, targets)
+    }
+
+    /// The target set an indicator report of `year` is checked against: the latest-starting set in
+    /// force that year ([`TargetSet::for_year`]), else the directive's 2023 set (always there).
+    pub fn targets_for_year(&self, year: u16) -> &TargetSet {
+        TargetSet::for_year(self.targets.values().map(|(set, _)| set), year)
+            .or_else(|| self.targets.get(TARGET_SET).map(|(set, _)| set))
+            .expect("the carried target set is always there: sets are replaced, never removed")
     }
 
     /// The criteria set an NTM assessment of `year` is checked against ([`CriteriaSet::for_year`]

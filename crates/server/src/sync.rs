@@ -384,10 +384,14 @@ fn visible_result(catalog: &OrgCatalog, writer: &User, result: MutationResult) -
 /// Everything that makes the server refuse a mutation before merging: the data set's rules, and a
 /// unit that is a commune of a known list (a record for a district, or for a code nobody knows, would
 /// never appear in any report). NTM assessments are checked against the criteria set in force for
-/// their year, with the requirements the province set.
+/// their year, with the requirements the province set; indicator reports against its target set.
 pub(crate) fn check_mutation(reference: &Reference, mutation: &Mutation) -> Vec<FieldError> {
     let record = &mutation.record;
-    let mut errors = record.validate(reference.criteria_for_year(record.period.year()));
+    let year = record.period.year();
+    let mut errors = record.validate_with(
+        reference.criteria_for_year(year),
+        reference.targets_for_year(year),
+    );
     let known_commune = is_known_commune(&reference.catalog, &record.org_unit);
     if !known_commune && !errors.iter().any(|e| e.field == "org_unit") {
         errors.push(FieldError::new(

@@ -932,3 +932,81 @@ async fn devices_download_the_stored_sets_and_pushes_are_checked_against_the_set
         answer.results[0].outcome
     );
 }
+
+#[tokio::test]
+async fn a_target_the_province_adds_is_reported_in_its_years_and_refused_in_others() {
+    use thidua_domain::protocol::{DataSet, Fields};
+    let app = spawn_app().await;
+    // the province's 2026 set: the directive's targets and health insurance coverage, a rate
+    let mut set = app.get_json("/api/target-sets/sonla-2023").await;
+    set["id"] = json!("sonla-2026");
+    set["name_vi"] = json!("Chỉ tiêu thi đua năm 2026");
+    set["unit_list"] = json!("sonla-2025-07");
+    set["period_start"] = json!("2026-01-01");
+    set["period_end"] = json!("2026-12-31");
+    let mut insurance = set["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "schools_national_standard")
+        .unwrap()
+        .clone();
+    insurance["key"] = json!("health_insurance_coverage");
+    insurance["name_vi"] = json!("Tỷ lệ dân số tham gia bảo hiểm y tế");
+    insurance["name_en"] = json!("Health insurance coverage");
+    insurance["value"] = json!(95.0);
+    insurance["measure"]["rate"]["numerator_vi"] = json!("Số người có thẻ bảo hiểm y tế");
+    insurance["measure"]["rate"]["denominator_vi"] = json!("Dân số");
+    set["targets"].as_array_mut().unwrap().push(insurance);
+    let response = app
+        .put_json("/api/admin/target-sets/sonla-2026", &set)
+        .await;
+    assert_eq!(response.status(), 201);
+
+    let report = |unit: &str, period: &str, n: i64, d: i64| {
+        let mut fields = Fields::new();
+        fields.insert(
+            "health_insurance_coverage".into(),
+            json!({"numerator": n, "denominator": d}),
+        );
+        unit_record(DataSet::IndicatorReport, unit, period, fields)
+    };
+    let device = new_device();
+    let answer = app
+        .push(
+            device,
+            vec![create(device, report("03646", "2026", 4_700, 5_000))],
+        )
+        .await;
+    assert!(
+        matches!(answer.results[0].outcome, Outcome::Applied { .. }),
+        "{:?}",
+        answer.results[0].outcome
+    );
+    // checked by the set's own rule: a part above its total, in the set's words
+    let other = new_device();
+    let over = report("03649", "2026", 5_200, 5_000);
+    let answer = app.push(other, vec![create(other, over)]).await;
+    let Outcome::Rejected { errors } = &answer.results[0].outcome else {
+        panic!("refused, got {:?}", answer.results[0].outcome);
+    };
+    assert_eq!(errors[0].code, "part_exceeds_total");
+    assert!(
+        errors[0]
+            .message_vi
+            .contains("Số người có thẻ bảo hiểm y tế"),
+        "{}",
+        errors[0].message_vi
+    );
+    // 2023's directive has no such target: refused there
+    let answer = app
+        .push(
+            device,
+            vec![create(device, report("03646", "2023", 4_700, 5_000))],
+        )
+        .await;
+    let Outcome::Rejected { errors } = &answer.results[0].outcome else {
+        panic!("refused, got {:?}", answer.results[0].outcome);
+    };
+    assert_eq!(errors[0].code, "unknown_target");
+}
