@@ -1,6 +1,7 @@
 // Shared pieces of the end-to-end tests: the real server on a free port with a fresh SQLite file,
 // Debian's Chromium driven by playwright-core (never a downloaded browser), and the app's common steps.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,6 +94,22 @@ export async function startServer(extraEnv = {}) {
       });
       if (res.status !== 200) throw new Error(`set requirement ${code}: ${res.status} ${await res.text()}`);
       return res.json();
+    },
+    /** Stores records as another device would have sent them (as the administrator): all applied. */
+    async store(records) {
+      const token = await login(url, ADMIN);
+      const device = randomUUID();
+      const mutations = records.map((record) => ({ id: randomUUID(), device, record: { revision: 0, deleted: false, ...record },
+        base_revision: 0, changed: Object.keys(record.fields) }));
+      const res = await fetch(`${url}/api/sync/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ protocol: 1, device, mutations }),
+      });
+      if (!res.ok) throw new Error(`store: ${res.status} ${await res.text()}`);
+      const { results } = await res.json();
+      const refused = results.filter((r) => !('applied' in r.outcome));
+      if (refused.length) throw new Error(`store: refused ${JSON.stringify(refused[0])}`);
     },
     /** Creates an account through the administrator's API. */
     async createUser(user) {
