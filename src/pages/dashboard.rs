@@ -146,6 +146,8 @@ pub fn Dashboard(
     unit: String,
     on_back: Callback<()>,
     on_print: Callback<Query>,
+    /// Opens a commune's example register (commune code, period) to see its photos and commend.
+    on_examples: Callback<(String, String)>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let lang = ui_lang();
@@ -229,6 +231,7 @@ pub fn Dashboard(
                 <div class="actions">
                     <button class=move || if tab.get() == "figures" { "primary" } else { "" } data-testid="tab-figures" on:click=move |_| tab.set("figures")>{t!(i18n, dashboard.tab_figures)}</button>
                     <button class=move || if tab.get() == "completeness" { "primary" } else { "" } data-testid="tab-completeness" on:click=move |_| tab.set("completeness")>{t!(i18n, dashboard.tab_completeness)}</button>
+                    <button class=move || if tab.get() == "examples" { "primary" } else { "" } data-testid="tab-examples" on:click=move |_| tab.set("examples")>{t!(i18n, dashboard.tab_examples)}</button>
                     <button data-testid="print-report" on:click=move |_| on_print.run(query.get_untracked())>{t!(i18n, dashboard.print)}</button>
                 </div>
             </div>
@@ -242,6 +245,12 @@ pub fn Dashboard(
             })}
             {move || match (tab.get(), data.get()) {
                 ("completeness", _) if !query.with(|q| q.unit.is_empty()) => view! { <Completeness query=query.get()/> }.into_any(),
+                // examples belong to the communes of the records' list: under 2025 the supervisor's own unit
+                ("examples", _) => {
+                    let q = query.get();
+                    let unit = if q.structure == "2023" && !q.unit.is_empty() { q.unit.clone() } else { home.get_value() };
+                    view! { <UnitExamples period=q.period.clone() unit=unit on_open=on_examples/> }.into_any()
+                }
                 (_, None) if query.with(|q| q.unit.is_empty()) => view! {
                     <NewCommunesOfDistrict district=home.get_value() on_open=Callback::new(go_to)/>
                 }.into_any(),
@@ -253,6 +262,91 @@ pub fn Dashboard(
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// One example as `GET /api/examples` lists it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct ListedExample {
+    id: String,
+    org_unit: String,
+    #[serde(default)]
+    commune: Option<String>,
+    fields: thidua_domain::protocol::Fields,
+    #[serde(default)]
+    commendations: Vec<thidua_domain::protocol::Fields>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct ExamplesView {
+    examples: Vec<ListedExample>,
+}
+
+/// The advanced examples of every commune under the unit, side by side (điển hình tiên tiến): what
+/// each commune reported and who commended it; each opens in its commune's register, where its photos
+/// are and where the supervisor commends (on the device, synced like any record).
+#[component]
+fn UnitExamples(
+    period: String,
+    unit: String,
+    on_open: Callback<(String, String)>,
+) -> impl IntoView {
+    use thidua_domain::examples::{AdvancedExample, Commendation};
+    let i18n = use_i18n();
+    let lang = ui_lang();
+    let data = RwSignal::new(None::<Result<ExamplesView, ApiError>>);
+    {
+        let path = format!("/api/examples?period={period}&unit={unit}");
+        leptos::task::spawn_local(async move {
+            let token = crate::services().session.borrow().token.clone();
+            data.set(Some(get_json(&path, &token, 60_000).await));
+        });
+    }
+    move || {
+        match data.get() {
+        None => view! { <p class="notice" role="status">{t!(i18n, dashboard.loading)}</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="notice error" role="alert">{e.message(lang.get_untracked())}</p> }.into_any(),
+        Some(Ok(list)) if list.examples.is_empty() => view! {
+            <p class="notice" data-testid="unit-examples-none">{t!(i18n, dashboard.examples_none)}</p>
+        }.into_any(),
+        Some(Ok(list)) => {
+            let period = period.clone();
+            let count = list.examples.len();
+            view! {
+                <h3>{move || t_string!(i18n, dashboard.examples_title, n = count)}</h3>
+                <ul class="example-list" data-testid="unit-examples">
+                    {list.examples.into_iter().map(|e| {
+                        let example = AdvancedExample::parse_valid(&e.fields).ok();
+                        let commendations: Vec<Commendation> = e.commendations.iter().filter_map(|c| Commendation::parse_valid(c).ok()).collect();
+                        let open = (e.org_unit.clone(), period.clone());
+                        view! {
+                            <li class="example" data-testid="unit-example" data-id=e.id.clone() data-commune=e.org_unit.clone()>
+                                <p class="state">{e.commune.clone().unwrap_or_else(|| e.org_unit.clone())}</p>
+                                {example.map(|x| view! {
+                                    <p class="badge average">{move || pick(lang.get(), x.kind.label_vi(), x.kind.label_en())}</p>
+                                    <h4 data-testid="unit-example-title">{x.title.clone()}</h4>
+                                    <p><strong>{t!(i18n, examples.holder_is)}</strong>{x.holder.clone()}</p>
+                                    <p><strong>{t!(i18n, examples.field_is)}</strong>{x.field.clone()}</p>
+                                    {(!x.description.is_empty()).then(|| view! { <p>{x.description.clone()}</p> })}
+                                })}
+                                <ul class="commendations">
+                                    {commendations.into_iter().map(|c| view! {
+                                        <li class="badge above" data-testid=format!("unit-commended-{}", c.level.as_str())>
+                                            {move || pick(lang.get(), c.level.label_vi(), c.level.label_en())}
+                                            {(!c.note.is_empty()).then(|| format!(": {}", c.note))}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <button class="big" data-testid="open-example-commune" on:click=move |_| on_open.run(open.clone())>
+                                    {t!(i18n, dashboard.open_examples)}
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }
+    }
     }
 }
 

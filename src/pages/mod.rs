@@ -91,7 +91,14 @@ pub fn Main() -> impl IntoView {
             {move || match (screen.get(), selection.get()) {
                 (Screen::Dashboard, _) => view! {
                     <dashboard::Dashboard unit=home_unit() on_back=Callback::new(move |_| go(Screen::Communes))
-                        on_print=Callback::new(move |q| go(Screen::Print(q)))/>
+                        on_print=Callback::new(move |q| go(Screen::Print(q)))
+                        on_examples=Callback::new(move |(commune, period): (String, String)| {
+                            // the commune's own register, on the device: its photos, and the commend buttons
+                            if let (Ok(commune), Ok(period)) = (UnitCode::parse(&commune), Period::parse(&period)) {
+                                choose.run(Selection { commune, period });
+                                go(Screen::Examples);
+                            }
+                        })/>
                 }.into_any(),
                 (Screen::Print(query), _) => view! {
                     <print_report::PrintReport query=query on_back=Callback::new(move |_| go(Screen::Dashboard))/>

@@ -156,9 +156,19 @@ test('an advanced example recorded offline with a photo is seen and commended by
   }
   assert.equal((await server.get(`/api/evidence/${example.fields.photos[0]}/upload`)).complete, true);
 
-  // the district sees it, photo included (fetched from the server), and commends it
+  // the district finds it among every commune's examples on its dashboard, and opens it in the
+  // commune's register: photo included (fetched from the server), and commends it there
   const district = await openCommune(DISTRICT);
-  await district.page.getByTestId('open-examples').click();
+  await district.page.getByRole('button', { name: 'Đổi xã' }).click();
+  await district.page.getByTestId('open-dashboard').click();
+  await district.page.getByTestId('tab-examples').click();
+  const listed = district.page.getByTestId('unit-example');
+  await waitForText(listed, 'Kẻng an ninh');
+  assert.equal(await listed.count(), 1);
+  assert.equal(await listed.getAttribute('data-commune'), '03646');
+  await waitForText(listed, 'Phường Chiềng Lề');
+  await waitForText(listed, 'Công an phường Chiềng Lề');
+  await listed.getByTestId('open-example-commune').click();
   await waitForText(district.page.getByTestId('example-title'), 'Kẻng an ninh');
   await district.page.getByTestId('example').locator('img').first().waitFor();
   const loaded = await district.page.getByTestId('example').locator('img').first().evaluate((img) => img.complete && img.naturalWidth > 0);
@@ -168,6 +178,12 @@ test('an advanced example recorded offline with a photo is seen and commended by
   await waitForText(district.page.getByTestId('commended-district'), 'Đề nghị nhân rộng');
   await district.page.getByTestId('sync-now').click();
   await waitForText(district.page.getByTestId('pending'), 'Đã gửi hết');
+  // the list across communes shows the commendation too
+  await district.page.getByTestId('examples-back').click();
+  await district.page.getByRole('button', { name: 'Đổi xã' }).click();
+  await district.page.getByTestId('open-dashboard').click();
+  await district.page.getByTestId('tab-examples').click();
+  await waitForText(district.page.getByTestId('unit-commended-district'), 'Đề nghị nhân rộng');
 
   // back on the officer's tablet after its next sync
   await officer.page.getByTestId('sync-now').click();

@@ -13,6 +13,8 @@
 //!   → the records behind a commune's figures, by id, a page at a time.
 //! - `GET /api/completeness?period=2023&unit=CODE[&stale_days=7][&structure=2023|2025]` → each
 //!   commune's submissions, last sync and devices.
+//! - `GET /api/examples?period=2023&unit=CODE` → the advanced examples of the communes under the
+//!   unit with their commendations.
 //!
 //! Scope is the rule of every route ([`Caller::covers`]): an officer sees its commune, a district
 //! supervisor its district, the province everything. Under the 2025 structure a unit is in scope when
@@ -879,5 +881,84 @@ pub async fn completeness(
             "submissions": summary_states,
         },
         "communes": rows,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamplesQuery {
+    period: Option<String>,
+    unit: Option<String>,
+}
+
+/// `GET /api/examples?period=2023&unit=CODE`: the advanced examples (điển hình tiên tiến) of every
+/// commune under the unit, for a district or the province to see side by side and commend: each
+/// with its commune's name, its fields as the commune wrote them and its commendations, by commune
+/// and newest first (the ids are UUIDv7).
+pub async fn examples(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    query: Result<Query<ExamplesQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let period = parse_period(query.period.as_deref())?;
+    let reference = state.reference.now(&state.store).await?;
+    let catalog = &reference.catalog;
+    let source = source_list(catalog, &period);
+    let unit = parse_unit(source, query.unit.as_deref(), &caller)?;
+    if !caller.covers(catalog, &unit) {
+        return Err(forbidden_unit(&caller, &unit));
+    }
+    let held = holdings(catalog, source, source);
+    let communes = held.get(&unit).cloned().unwrap_or_default();
+    let scope: Option<Vec<String>> =
+        (source.root().code != unit).then(|| communes.iter().map(|c| c.to_string()).collect());
+    let records = state
+        .store
+        .live_records(
+            &[&period],
+            &[DataSet::AdvancedExample, DataSet::Commendation],
+            scope.as_deref(),
+        )
+        .await?;
+    let mut commendations: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    let mut fields_of = BTreeMap::new();
+    for r in &records {
+        fields_of.insert(r.id, serde_json::to_value(&r.fields).unwrap_or(Value::Null));
+    }
+    for r in records
+        .iter()
+        .filter(|r| r.data_set == DataSet::Commendation)
+    {
+        if let Some(example) = r.fields.get("example").and_then(Value::as_str) {
+            if let Some(fields) = fields_of.get(&r.id) {
+                commendations
+                    .entry(example.to_string())
+                    .or_default()
+                    .push(fields);
+            }
+        }
+    }
+    let mut examples: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.data_set == DataSet::AdvancedExample)
+        .collect();
+    examples.sort_by(|a, b| a.org_unit.cmp(&b.org_unit).then(b.id.0.cmp(&a.id.0)));
+    let list: Vec<Value> = examples
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "org_unit": r.org_unit,
+                "commune": source.get(&r.org_unit).map(|u| u.full_name()),
+                "fields": fields_of.get(&r.id),
+                "commendations": commendations.get(&r.id.to_string()).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "period": period,
+        "unit": {"code": unit, "full_name": source.get(&unit).map(|u| u.full_name())},
+        "examples": list,
     })))
 }

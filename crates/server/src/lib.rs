@@ -181,6 +181,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/records", get(dashboard::records))
         .route("/completeness", get(dashboard::completeness))
+        .route("/examples", get(dashboard::examples))
         .route("/boundaries/{structure}", get(boundaries::boundaries))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

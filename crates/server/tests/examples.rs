@@ -339,3 +339,96 @@ async fn two_supervisors_commending_at_once_make_one_record() {
     // the fields both wrote the same are simply one
     assert!(one.conflicts.iter().all(|c| c.field == "note"));
 }
+
+async fn examples_as(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
+    app.anon
+        .get(app.url(&format!("/api/examples?{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_district_and_the_province_see_every_communes_examples_side_by_side() {
+    let app = spawn_app().await;
+    let (officer, district, other) = people(&app).await;
+    let (_, officer_03649) = app
+        .user_with_token("xa.03649", Role::CommuneOfficer, "03649")
+        .await;
+    let (_, officer_03682) = app
+        .user_with_token("xa.03682", Role::CommuneOfficer, "03682")
+        .await;
+    let (_, province) = app.user_with_token("tinh", Role::ProvinceAdmin, "14").await;
+    // one example in each of three communes, two districts; the first commended by its district
+    let first = example(COMMUNE);
+    let second = example("03649");
+    let third = example("03682");
+    for (token, ex) in [
+        (&officer, &first),
+        (&officer_03649, &second),
+        (&officer_03682, &third),
+    ] {
+        let (outcome, _) = push_one(&app, token, create(new_device(), ex.clone())).await;
+        assert!(matches!(outcome, Outcome::Applied { .. }), "{outcome:?}");
+    }
+    let c = commendation(
+        &first,
+        CommendationLevel::District,
+        "Nhân rộng toàn thành phố",
+    );
+    let (outcome, _) = push_one(&app, &district, create(new_device(), c)).await;
+    assert!(matches!(outcome, Outcome::Applied { .. }), "{outcome:?}");
+
+    // the district: its two communes, by commune, with the commendation beside its example
+    let response = examples_as(&app, &district, "period=2023&unit=116").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let listed: Vec<&str> = body["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["org_unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [COMMUNE, "03649"]);
+    let shown = &body["examples"][0];
+    assert_eq!(shown["id"], json!(first.id.to_string()));
+    assert_eq!(shown["commune"], "Phường Chiềng Lề");
+    assert_eq!(shown["fields"]["title"], first.fields["title"]);
+    assert_eq!(shown["commendations"][0]["level"], "district");
+    assert_eq!(
+        shown["commendations"][0]["note"],
+        "Nhân rộng toàn thành phố"
+    );
+    assert_eq!(body["examples"][1]["commendations"], json!([]));
+    // the province: all three; the other district: only its own
+    let body: Value = examples_as(&app, &province, "period=2023&unit=14")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["examples"].as_array().unwrap().len(), 3);
+    let body: Value = examples_as(&app, &other, "period=2023&unit=118")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["examples"][0]["id"], json!(third.id.to_string()));
+    assert_eq!(body["examples"].as_array().unwrap().len(), 1);
+    // another year has none
+    let body: Value = examples_as(&app, &district, "period=2024&unit=116")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["examples"], json!([]));
+    // out of scope: refused, with a JSON error; a bad period too
+    let response = examples_as(&app, &other, "period=2023&unit=116").await;
+    assert_eq!(response.status(), 403);
+    let response = examples_as(&app, &officer, "period=2023&unit=116").await;
+    assert_eq!(response.status(), 403);
+    let response = examples_as(&app, &district, "period=hai-nghin&unit=116").await;
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "invalid_period");
+}
