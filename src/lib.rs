@@ -20,6 +20,7 @@ pub mod records;
 pub mod reference_sets;
 pub mod session;
 pub mod storage;
+pub mod submissions;
 pub mod sync;
 pub mod units;
 

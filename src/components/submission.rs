@@ -1,5 +1,7 @@
 //! Sending a commune's review to the district for approval, and the district's answer (duyệt /
-//! trả lại). Needs the network: the state shown is what the server last said.
+//! trả lại). The state shown is what the server last said; an officer with no signal, or with
+//! changes still on the device, asks anyway and the request waits for the next sync
+//! ([`crate::submissions`]).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -64,11 +66,23 @@ pub fn SubmissionPanel(
     let status = expect_context::<SyncStatus>();
     let current = RwSignal::new(None::<Submission>);
     let loaded = RwSignal::new(false);
+    // the server was asked (answered or not): before that the state shown is not known yet
+    let asked = RwSignal::new(false);
     let message = RwSignal::new(None::<ApiError>);
     let i18n = use_i18n();
     let lang = ui_lang();
     let reason = RwSignal::new(String::new());
     let selection = StoredValue::new(selection);
+    // this report's request waits on the device for the network
+    let queued = RwSignal::new(false);
+    let this_request = move || {
+        let sel = selection.get_value();
+        crate::submissions::Queued {
+            org_unit: sel.commune.to_string(),
+            period: sel.period.as_str().to_string(),
+            data_set: data_set.to_string(),
+        }
+    };
 
     let reload = move || {
         leptos::task::spawn_local(async move {
@@ -77,17 +91,40 @@ pub fn SubmissionPanel(
                     current.set(found);
                     loaded.set(true);
                 }
+                // no signal: the sync badge says so, and asking still works (it waits)
+                Err(ApiError::Unreachable) => {}
                 Err(e) => message.set(Some(e)),
             }
+            asked.set(true);
         })
     };
     Effect::new(move |_| {
         status.last_sync.track(); // look again after each sync
         reload();
+        leptos::task::spawn_local(async move {
+            let waiting = crate::submissions::queued(&crate::services().store).await;
+            queued.set(waiting.contains(&this_request()));
+        });
     });
 
     let submit = move |_| {
         message.set(None);
+        // no answer from the server yet, or changes still to send: the request waits for the sync
+        if !loaded.get_untracked() || status.pending.get_untracked() > 0 {
+            leptos::task::spawn_local(async move {
+                let services = crate::services();
+                match crate::submissions::queue(&services.store, this_request()).await {
+                    Ok(()) => {
+                        queued.set(true);
+                        services.trigger.fire();
+                    }
+                    Err(e) => {
+                        message.set(Some(ApiError::Unreadable(e.message(lang.get_untracked()))))
+                    }
+                }
+            });
+            return;
+        }
         leptos::task::spawn_local(async move {
             let sel = selection.get_value();
             let body = NewSubmission {
@@ -148,13 +185,16 @@ pub fn SubmissionPanel(
     view! {
         <div class="submission" data-testid="submission">
             <p data-testid="submission-state">{state_text}</p>
-            {move || (loaded.get() && role == Role::CommuneOfficer && can_submit()).then(|| view! {
-                <button class="primary" on:click=submit disabled=move || { status.pending.get() > 0 } data-testid="submit-report">
+            {move || (asked.get() && role == Role::CommuneOfficer && can_submit() && !queued.get()).then(|| view! {
+                <button class="primary" on:click=submit data-testid="submit-report">
                     {t!(i18n, submission.send)}
                 </button>
-                <Show when=move || { status.pending.get() > 0 }>
+                <Show when=move || { status.pending.get() > 0 || !loaded.get() }>
                     <small>{t!(i18n, submission.sync_first)}</small>
                 </Show>
+            })}
+            {move || (role == Role::CommuneOfficer && queued.get()).then(|| view! {
+                <p class="notice" role="status" data-testid="submission-queued">{t!(i18n, submission.queued)}</p>
             })}
             // the district decides a submitted report, and may return an approved one (which unlocks
             // the commune's records) with a reason

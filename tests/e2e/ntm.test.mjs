@@ -188,3 +188,37 @@ test("a draft brought back keeps what was typed and a colleague's values synced 
   assert.deepEqual(saved.conflicts ?? [], []);
   await Promise.all([a.context.close(), b.context.close()]);
 });
+
+test('sent for approval with no signal: the request waits on the tablet and goes after the changes', async () => {
+  const { context, page } = await openAssessment(A, 2024);
+  await context.setOffline(true);
+  await page.getByTestId('criterion-15').locator('summary').click();
+  await page.getByTestId('indicator-15.4').fill('70');
+  await page.getByTestId('ntm-save').click();
+  await waitForText(page.getByTestId('ntm-saved'), 'Đã lưu trên máy');
+  // no network, and a change still on the tablet: asking is allowed, and said to wait
+  const panel = page.getByTestId('ntm-assessment').getByTestId('submission');
+  await panel.getByTestId('submit-report').click();
+  await waitForText(panel.getByTestId('submission-queued'), 'Đã ghi yêu cầu gửi huyện duyệt');
+  assert.equal(await panel.getByTestId('submit-report').count(), 0, 'asked once');
+  // it survives a restart with no network
+  await page.reload();
+  await waitForText(page.getByTestId('commune-name'), 'Phường Chiềng Lề');
+  await page.getByTestId('open-ntm').click();
+  await waitForText(page.getByTestId('ntm-assessment').getByTestId('submission-queued'), 'Đã ghi yêu cầu');
+  assert.equal((await server.get('/api/submissions?period=2024')).submissions.length, 0, 'nothing sent yet');
+  // back in signal: one sync sends the change, then the request
+  await context.setOffline(false);
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  const submitted = page.getByTestId('ntm-assessment').getByTestId('submission-state');
+  await waitForText(submitted, 'Đã gửi, chờ huyện duyệt');
+  const { submissions } = await server.get('/api/submissions?period=2024');
+  assert.equal(submissions.length, 1);
+  assert.equal(submissions[0].data_set, 'ntm_assessment');
+  assert.equal(submissions[0].state, 'submitted');
+  const { records } = await server.pull('03646');
+  assert.equal(records.find((r) => r.data_set === 'ntm_assessment' && r.period === '2024').fields['15.4'], 70);
+  assert.equal(await page.getByTestId('ntm-assessment').getByTestId('submission-queued').count(), 0);
+  await context.close();
+});

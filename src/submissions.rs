@@ -1,0 +1,72 @@
+//! Sending for approval with no signal (gửi duyệt khi có mạng): an officer who finishes a review or an
+//! assessment in a village with no network asks for approval at once; the request waits on the
+//! device and a later sync sends it, once every change of the device is on the server (the district
+//! approves what the server holds, so nothing may still be on its way).
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{post_json, ApiError};
+use crate::storage::{StorageError, Store};
+use crate::sync::SyncError;
+
+const META_QUEUED: &str = "queued_submissions";
+
+/// A request for approval waiting for the network: the commune, the period and the data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Queued {
+    pub org_unit: String,
+    pub period: String,
+    pub data_set: String,
+}
+
+/// The requests waiting on the device, oldest first.
+pub async fn queued(store: &Store) -> Vec<Queued> {
+    store
+        .meta::<Vec<Queued>>(META_QUEUED)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps a request for the next sync (once only, however often it is asked).
+pub async fn queue(store: &Store, request: Queued) -> Result<(), StorageError> {
+    let mut list = queued(store).await;
+    if !list.contains(&request) {
+        list.push(request);
+    }
+    store.set_meta(META_QUEUED, &list).await
+}
+
+/// Sends the waiting requests. One the server answered leaves the queue, made or refused (already
+/// sent, or not allowed: the panel then shows what the server holds); when the network fails the
+/// rest stay for the next sync. Returns how many the server answered.
+pub async fn send_queued(store: &Store, token: &str) -> Result<usize, SyncError> {
+    let list = queued(store).await;
+    if list.is_empty() {
+        return Ok(0);
+    }
+    let mut answered = 0;
+    let mut left = Vec::new();
+    let mut lost = None;
+    for request in list {
+        if lost.is_some() {
+            left.push(request);
+            continue;
+        }
+        match post_json::<_, serde_json::Value>("/api/submissions", &request, Some(token), 30_000)
+            .await
+        {
+            Err(ApiError::Unreachable) => {
+                lost = Some(ApiError::Unreachable);
+                left.push(request);
+            }
+            _ => answered += 1,
+        }
+    }
+    store.set_meta(META_QUEUED, &left).await?;
+    match lost {
+        Some(e) => Err(e.into()),
+        None => Ok(answered),
+    }
+}
