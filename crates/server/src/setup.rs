@@ -219,8 +219,8 @@ pub async fn ensure_demo(state: &AppState) -> Result<Vec<String>, StartError> {
     }
     if dashboard.records > 0 {
         lines.push(format!(
-            "  Bảng tổng hợp: thêm {} bản ghi demo năm {} (và 2022) cho 5 xã của huyện 116 và 118, cùng \
-             các báo cáo gửi duyệt / dashboard: added {} demo records for {} (and 2022) in 5 communes \
+            "  Bảng tổng hợp: thêm {} bản ghi demo năm {} (và 2022, 2021) cho 5 xã của huyện 116 và 118, cùng \
+             các báo cáo gửi duyệt / dashboard: added {} demo records for {} (and 2022, 2021) in 5 communes \
              of districts 116 and 118, with submissions.",
             dashboard.records,
             crate::demo::DEMO_PERIOD,

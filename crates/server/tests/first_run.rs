@@ -195,7 +195,7 @@ async fn demo_mode_creates_one_account_per_role_and_a_few_households() {
     }
     assert!(this_year.iter().any(|r| r.org_unit.as_str() == "03646"));
     assert!(this_year.iter().any(|r| r.org_unit.as_str() == "03649"));
-    // and the dashboard's demo: 2023 (and 2022) in five communes of districts 116 and 118
+    // and the dashboard's demo: 2023 (and 2022, 2021) in five communes of districts 116 and 118
     assert!(banner.contains("dashboard"), "{banner}");
     let admin = app.login("tinh.admin", DEMO_PASSWORD).await;
     let dashboard: Value = app
