@@ -228,11 +228,19 @@ fn trend_periods(period: &Period) -> Vec<Period> {
 /// One point of the poverty trend; none when no commune under the unit had a review that period.
 fn trend_point(period: &Period, poverty: &dashboard::PovertySummary) -> Option<Value> {
     (poverty.communes_reviewed > 0 || poverty.denominator.is_some()).then(|| {
-        json!({
-            "period": period, "rate": poverty.rate, "households": poverty.households,
-            "poor": poverty.poor, "near_poor": poverty.near_poor,
-        })
+        trend_json(
+            period,
+            poverty.rate,
+            poverty.households,
+            poverty.poor,
+            poverty.near_poor,
+        )
     })
+}
+
+/// A point of the trend as the API writes it.
+fn trend_json(period: &Period, rate: Option<f64>, households: u32, poor: u32, near: u32) -> Value {
+    json!({"period": period, "rate": rate, "households": households, "poor": poor, "near_poor": near})
 }
 
 /// The accepted (commune, data set) pairs of a period.
@@ -402,10 +410,13 @@ pub async fn dashboard(
     // the trend, oldest first: the older reviews, the previous one, this one
     let poverty = &unit_figures.figures.poverty;
     if let Some(p) = &poverty.previous {
-        trend.push(json!({
-            "period": p.period, "rate": p.rate, "households": p.households,
-            "poor": p.poor, "near_poor": p.near_poor,
-        }));
+        trend.push(trend_json(
+            &p.period,
+            p.rate,
+            p.households,
+            p.poor,
+            p.near_poor,
+        ));
     }
     trend.extend(trend_point(&period, poverty));
     let targets = reference.target_set_on(&period.first_day());
@@ -921,22 +932,14 @@ pub async fn examples(
             scope.as_deref(),
         )
         .await?;
-    let mut commendations: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-    let mut fields_of = BTreeMap::new();
-    for r in &records {
-        fields_of.insert(r.id, serde_json::to_value(&r.fields).unwrap_or(Value::Null));
-    }
+    // each example's commendations, by the example's id
+    let mut commendations: BTreeMap<&str, Vec<&thidua_domain::protocol::Fields>> = BTreeMap::new();
     for r in records
         .iter()
         .filter(|r| r.data_set == DataSet::Commendation)
     {
         if let Some(example) = r.fields.get("example").and_then(Value::as_str) {
-            if let Some(fields) = fields_of.get(&r.id) {
-                commendations
-                    .entry(example.to_string())
-                    .or_default()
-                    .push(fields);
-            }
+            commendations.entry(example).or_default().push(&r.fields);
         }
     }
     let mut examples: Vec<&Record> = records
@@ -951,8 +954,8 @@ pub async fn examples(
                 "id": r.id,
                 "org_unit": r.org_unit,
                 "commune": source.get(&r.org_unit).map(|u| u.full_name()),
-                "fields": fields_of.get(&r.id),
-                "commendations": commendations.get(&r.id.to_string()).cloned().unwrap_or_default(),
+                "fields": r.fields,
+                "commendations": commendations.get(r.id.to_string().as_str()).cloned().unwrap_or_default(),
             })
         })
         .collect();
