@@ -462,6 +462,122 @@ async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
     store.close();
 }
 
+/// A page mixing what the device lacks, what it holds synced and what it holds with an edit waiting:
+/// each record is merged with its own outbox entry (the entries are read for the held records
+/// only, so a slip of one would give an edit to the wrong household) and the outbox is untouched.
+#[wasm_bindgen_test]
+async fn a_mixed_pull_page_keeps_each_pending_edit_on_its_own_record() {
+    let store = fresh("t-pull-mixed").await;
+    let device = Device::load(&store).await.unwrap();
+    let mut saved = Vec::new();
+    for name in ["Hộ A", "Hộ B", "Hộ C"] {
+        let local = save_household(
+            &store,
+            &device,
+            None,
+            &commune(),
+            &period(),
+            &household(name, 1_000_000),
+            BTreeSet::new(),
+        )
+        .await
+        .unwrap()
+        .expect("something changed");
+        saved.push(local);
+    }
+    let sent: Vec<_> = store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.mutation)
+        .collect();
+    let results: Vec<_> = sent
+        .iter()
+        .map(|m| {
+            let mut record = m.record.clone();
+            record.revision = 3;
+            MutationResult {
+                mutation: m.id,
+                outcome: Outcome::Applied { revision: 3 },
+                record: Some(record),
+            }
+        })
+        .collect();
+    store.apply_push(&sent, &results).await.unwrap();
+    assert!(store.outbox().await.unwrap().is_empty(), "all three sent");
+
+    // the officer edits B's income; on the server someone moved A, B and C to other villages, and
+    // a household X that this device never had arrives too
+    let b = store.record(&saved[1].id).await.unwrap().unwrap();
+    save_household(
+        &store,
+        &device,
+        Some(&b),
+        &commune(),
+        &period(),
+        &household("Hộ B", 1_500_000),
+        BTreeSet::new(),
+    )
+    .await
+    .unwrap()
+    .expect("something changed");
+    let server = |local: &LocalRecord, village: &str| {
+        let mut record = local.base.clone().expect("synced");
+        record.revision = 4;
+        record.fields.insert("village".into(), json!(village));
+        record
+    };
+    let a = store.record(&saved[0].id).await.unwrap().unwrap();
+    let c = store.record(&saved[2].id).await.unwrap().unwrap();
+    let mut x = server(&a, "Bản X");
+    x.id = thidua_domain::protocol::RecordId::carried(a.record.id, &Period::parse("2024").unwrap());
+    x.fields.insert("head_name".into(), json!("Hộ X"));
+    let page = [
+        server(&a, "Bản A2"),
+        x.clone(),
+        server(&b, "Bản B2"),
+        server(&c, "Bản C2"),
+    ];
+    store.apply_pull(&page, "9").await.unwrap();
+
+    let now = |id: String| {
+        let store = &store;
+        async move { store.record(&id).await.unwrap().expect("kept") }
+    };
+    let a = now(saved[0].id.clone()).await;
+    let b = now(saved[1].id.clone()).await;
+    let c = now(saved[2].id.clone()).await;
+    let x = now(x.id.to_string()).await;
+    assert_eq!(a.record.fields["village"], json!("Bản A2"));
+    assert_eq!(a.sync, SyncState::Synced);
+    assert_eq!(a.record.fields["income_per_person_month"], json!(1_000_000));
+    assert_eq!(
+        b.record.fields["village"],
+        json!("Bản B2"),
+        "the server's move"
+    );
+    assert_eq!(
+        b.record.fields["income_per_person_month"],
+        json!(1_500_000),
+        "the officer's edit on top"
+    );
+    assert_eq!(b.sync, SyncState::Pending);
+    assert_eq!(b.base.as_ref().unwrap().revision, 4);
+    assert_eq!(c.record.fields["village"], json!("Bản C2"));
+    assert_eq!(c.sync, SyncState::Synced);
+    assert_eq!(x.record.fields["head_name"], json!("Hộ X"));
+    assert_eq!(x.sync, SyncState::Synced);
+    let outbox = store.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1, "only B's edit waits");
+    assert_eq!(outbox[0].record_id, saved[1].id);
+    assert_eq!(
+        store.meta::<String>("cursor").await.unwrap().as_deref(),
+        Some("9")
+    );
+    store.close();
+}
+
 #[wasm_bindgen_test]
 async fn mutation_ids_keep_growing_across_a_reload_even_when_the_clock_was_set_back() {
     let store = fresh("t-clock").await;

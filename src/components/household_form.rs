@@ -342,11 +342,9 @@ pub fn HouseholdForm(
         }
     };
     // the device's back button leaves the same way, asking first
-    let leave = {
-        let leave_now = leave_now.clone();
-        crate::browser::back_button::use_back_button(leave_now.clone());
-        move |_| leave_now()
-    };
+    // (the closure is Copy: both take their own)
+    crate::browser::back_button::use_back_button(leave_now);
+    let leave = move |_| leave_now();
     let existing = StoredValue::new(existing);
     // the officer's picks for conflicted fields: field → value (None: what is typed in the form)
     let chosen = RwSignal::new(Vec::<(String, Option<serde_json::Value>)>::new());

@@ -14,6 +14,9 @@
 //! profiled that glue as the largest share of a pull's writes and of the start-up's read of a
 //! commune's households. The stored objects are the same plain objects as before (a missing
 //! optional field reads as absent either way), so a device's existing data reads unchanged.
+//!
+//! A batch of requests is awaited last first ([`answers`]): one callback for the batch instead of
+//! one per request, which took a pull page's writes from 0.57× to 0.77× Dexie's rate.
 
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
@@ -322,22 +325,26 @@ impl Store {
             .build()?;
         let records = tx.object_store(RECORDS)?;
         let outbox = tx.object_store(OUTBOX)?;
-        let mut reads = Vec::new();
-        for (mutation, result) in sent.iter().zip(results) {
+        let mut gets = Vec::with_capacity(sent.len() * 2);
+        for mutation in sent {
             let id = mutation.record.id.to_string();
-            reads.push((
-                result,
-                id.clone(),
-                records.get(id.clone()).primitive()?,
-                outbox.get(id).primitive()?,
-            ));
+            gets.push(records.get(id.clone()).primitive()?);
+            gets.push(outbox.get(id).primitive()?);
         }
+        let mut found = answers(gets).await?.into_iter();
+        let mut locals = Vec::with_capacity(sent.len());
+        let mut entries = Vec::with_capacity(sent.len());
+        while let (Some(local), Some(entry)) = (found.next(), found.next()) {
+            locals.push(local);
+            entries.push(entry);
+        }
+        let locals: Vec<Option<LocalRecord>> = some_from_js(locals)?;
+        let entries: Vec<Option<OutboxEntry>> = some_from_js(entries)?;
         let mut puts = Vec::new();
         let mut deletes = Vec::new();
-        for (result, id, local, entry) in reads {
-            let local: Option<LocalRecord> = from_js(local.await?)?;
-            let entry: Option<OutboxEntry> = from_js(entry.await?)?;
+        for ((result, local), entry) in results.iter().zip(locals).zip(entries) {
             let Some(local) = local else { continue };
+            let id = local.id.clone();
             let mut replica = to_replica(local, entry);
             replica.apply_push_result(result);
             let (local, entry) = from_replica(replica);
@@ -347,18 +354,20 @@ impl Store {
                 None => deletes.push(outbox.delete(id).build()?),
             }
         }
-        for put in puts {
-            put.await?;
-        }
-        for delete in deletes {
-            delete.await?;
-        }
+        // puts and deletes are interleaved: two callbacks at most (the last of each kind)
+        answers(deletes).await?;
+        answers(puts).await?;
         commit(tx).await?;
         Ok(())
     }
 
     /// Applies one pull page and moves the cursor past it, in one transaction: a page is either
     /// wholly kept with its cursor or not at all, so a cut connection or a closed tab resumes exactly.
+    ///
+    /// Two rounds of reads at most: the page's records and the size of the outbox, then, only when
+    /// the outbox holds anything, the entries of the records the device already has (an entry never
+    /// exists without its record). A device's first sync, or one whose changes are all sent, so
+    /// reads each record once, and the records it does not have yet cost a lookup and nothing else.
     pub async fn apply_pull(&self, page: &[Record], cursor: &str) -> Result<()> {
         let tx = self
             .db
@@ -368,21 +377,28 @@ impl Store {
         let records = tx.object_store(RECORDS)?;
         let outbox = tx.object_store(OUTBOX)?;
         let meta = tx.object_store(META)?;
-        let mut reads = Vec::new();
+        let pending = outbox.count().primitive()?;
+        let mut gets = Vec::with_capacity(page.len());
         for server in page {
-            let id = server.id.to_string();
-            reads.push((
-                server,
-                records.get(id.clone()).primitive()?,
-                outbox.get(id).primitive()?,
-            ));
+            gets.push(records.get(server.id.to_string()).primitive()?);
         }
-        let mut merged = Vec::with_capacity(reads.len());
-        for (server, local, entry) in reads {
-            let local: Option<LocalRecord> = from_js(local.await?)?;
-            let entry: Option<OutboxEntry> = from_js(entry.await?)?;
+        let locals: Vec<Option<LocalRecord>> = some_from_js(answers(gets).await?)?;
+        // issued before the record reads, so answered before them
+        let pending = pending.await?;
+        let mut entries: Vec<Option<OutboxEntry>> = Vec::new();
+        if pending > 0 {
+            let mut gets = Vec::new();
+            for local in locals.iter().flatten() {
+                gets.push(outbox.get(local.id.clone()).primitive()?);
+            }
+            entries = some_from_js(answers(gets).await?)?;
+        }
+        let mut entries = entries.into_iter();
+        let mut merged = Vec::with_capacity(page.len());
+        for (server, local) in page.iter().zip(locals) {
             let replica = match local {
                 Some(local) => {
+                    let entry = entries.next().flatten();
                     let mut replica = to_replica(local, entry);
                     replica.apply_pull(server);
                     replica
@@ -403,12 +419,28 @@ impl Store {
             value: serde_json::Value::from(cursor),
         };
         puts.push(meta.put(to_js(&entry)?).primitive()?);
-        for put in puts {
-            put.await?;
-        }
+        answers(puts).await?;
         commit(tx).await?;
         Ok(())
     }
+}
+
+/// Awaits a batch of requests of one transaction, last first, and gives their answers in the order
+/// they were made. A transaction runs its requests in that order and reports them in that order,
+/// so once the last has answered every earlier one has too; indexed_db_futures looks at a finished
+/// request's state before attaching callbacks to it, so the batch costs one callback instead of one
+/// per request (for a pull page of 10,000 records, 10,000 closures across the wasm boundary that the
+/// storage benchmark profiled). Were a request somehow not finished, awaiting it still waits for it.
+async fn answers<F, T>(requests: Vec<F>) -> Result<Vec<T>>
+where
+    F: std::future::Future<Output = std::result::Result<T, indexed_db_futures::error::Error>>,
+{
+    let mut out = Vec::with_capacity(requests.len());
+    for request in requests.into_iter().rev() {
+        out.push(request.await?);
+    }
+    out.reverse();
+    Ok(out)
 }
 
 /// The stored shapes (kept as they were in schema 1, so existing devices' data reads unchanged) as
@@ -490,6 +522,32 @@ fn all_from_js<T: DeserializeOwned, E: std::fmt::Display>(
     }
     let text: String = js_sys::JSON::stringify(&array).map_err(js_error)?.into();
     Ok(serde_json::from_str(&text)?)
+}
+
+/// The answers of a batch of gets (None where nothing is stored) read back through one JSON text
+/// for all that were found.
+fn some_from_js<T: DeserializeOwned>(values: Vec<Option<JsValue>>) -> Result<Vec<Option<T>>> {
+    let array = js_sys::Array::new();
+    let found: Vec<bool> = values
+        .iter()
+        .map(|value| match value {
+            Some(v) if !v.is_undefined() && !v.is_null() => {
+                array.push(v);
+                true
+            }
+            _ => false,
+        })
+        .collect();
+    let mut parsed: std::vec::IntoIter<T> = if array.length() == 0 {
+        Vec::new().into_iter()
+    } else {
+        let text: String = js_sys::JSON::stringify(&array).map_err(js_error)?.into();
+        serde_json::from_str::<Vec<T>>(&text)?.into_iter()
+    };
+    Ok(found
+        .into_iter()
+        .map(|f| if f { parsed.next() } else { None })
+        .collect())
 }
 
 fn js_error(error: JsValue) -> StorageError {
