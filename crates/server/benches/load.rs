@@ -19,7 +19,9 @@
 //! of pushes and of pull pages, errors (non-2xx answers, timeouts after 10 s, broken connections,
 //! refused mutations), and the CPU the server and the clients used (of the machine's cores). The
 //! largest step held is the largest with p99 under 1 s for both kinds and no error. Then a pure
-//! throughput run: 4 devices pushing full batches (`MAX_PUSH_BATCH`) back to back, no pulls, no pause.
+//! throughput runs: 4, 8 and 16 devices pushing full batches (`MAX_PUSH_BATCH`) back to back, no
+//! pulls, no pause (the peak is the best of them: a few devices leave the single writer idle between
+//! groups, many only queue).
 //!
 //! Not a test: it asserts nothing about time. `scripts/bench.sh` runs it and puts its Markdown into
 //! BENCHMARKS.md; by hand (after `cargo build --profile server -p thidua-server`):
@@ -67,7 +69,7 @@ const PULL_PAGE: u32 = 200;
 const NEW_SHARE: f64 = 0.3;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const HELD_P99: Duration = Duration::from_secs(1);
-const THROUGHPUT_DEVICES: usize = 4;
+const THROUGHPUT_DEVICES: [usize; 3] = [4, 8, 16];
 /// The browser's header (Chromium): the server answers with brotli.
 const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 const COMPRESS_ABOVE: usize = 1024;
@@ -909,7 +911,7 @@ struct BackendReport {
     steps: Vec<Step>,
     /// Devices at a tablet's pace.
     fleet: Vec<Step>,
-    throughput: Option<Step>,
+    throughput: Vec<Step>,
     skipped: Vec<usize>,
     records_at_end: u64,
     /// Where a push batch's time went, from the server's log.
@@ -1296,7 +1298,7 @@ async fn run_backend(
         name,
         steps: Vec::new(),
         fleet: Vec::new(),
-        throughput: None,
+        throughput: Vec::new(),
         skipped: Vec::new(),
         records_at_end: 0,
         phases: String::new(),
@@ -1321,13 +1323,15 @@ async fn run_backend(
         println!("{name}: at a tablet's pace {}", step.row());
         report.fleet.push(step);
     }
-    // the storage's ceiling: a few devices, full batches, back to back
-    let profile = Some(format!("{}-throughput", run.name));
-    let step = run
-        .step(THROUGHPUT_DEVICES, FLAT_OUT, options.window, profile)
-        .await;
-    println!("{name}: throughput {}", step.row());
-    report.throughput = Some(step);
+    // the storage's ceiling: full batches back to back, from a few devices to more than it can take at once
+    for devices in THROUGHPUT_DEVICES {
+        // the profile, when asked for, of the largest (the writer busiest)
+        let profile = (devices == THROUGHPUT_DEVICES[THROUGHPUT_DEVICES.len() - 1])
+            .then(|| format!("{}-throughput", run.name));
+        let step = run.step(devices, FLAT_OUT, options.window, profile).await;
+        println!("{name}: throughput {}", step.row());
+        report.throughput.push(step);
+    }
 
     drop(run);
     report.records_at_end = count_records(&database_url).await;
@@ -1497,7 +1501,7 @@ fn section(report: &BackendReport) -> String {
             out.push('\n');
         }
     }
-    if let Some(t) = &report.throughput {
+    for t in &report.throughput {
         let (push, _) = t.sorted();
         out.push_str(&format!(
             "\nThroughput ({} devices pushing batches of {MAX_PUSH_BATCH} back to back, no pulls): \

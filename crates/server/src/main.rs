@@ -9,6 +9,12 @@ use std::io::BufRead;
 
 use tracing_subscriber::EnvFilter;
 
+/// The server allocates for every request (JSON bodies, records, SQL rows) from many threads at once;
+/// glibc's allocator was a quarter of its CPU under load (perf of the `40-server` benchmark, in
+/// BENCHMARKS.md). mimalloc keeps per-thread free lists and does the same work for less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "Cách dùng / usage:
   thidua-server                                   chạy máy chủ / run the server
   thidua-server create-admin --username TÊN       tạo hoặc đặt lại tài khoản quản trị tỉnh /
