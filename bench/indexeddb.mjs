@@ -233,8 +233,9 @@ function holdsBack(writeMet, readMet) {
   const wasm = sum((n) => n.startsWith('wasm:'));
   const native = sum((n) => n.startsWith('browser (native') || n === 'garbage collection');
   const parts = [
-    `\`get\` ${ms('get').toFixed(0)} ms: IndexedDB reads — \`apply_pull\` reads each record and its outbox entry before writing it (to keep local edits), two reads per record that a bare \`bulkPut\` does not make`,
-    `\`decode\` ${ms('decode').toFixed(0)} ms: TextDecoder turning the wasm's UTF-8 into JS strings — serde-wasm-bindgen builds each record as a JS object one property at a time, every field name and text value crossing the boundary on its own`,
+    `idle ${(k.idle || 0).toFixed(0)} ms (not in the busy time): the page waiting for IndexedDB — for the reads' answers before the writes can be issued, then for the commit (which Dexie waits for too)`,
+    `\`get\` ${ms('get').toFixed(0)} ms: IndexedDB reads — \`apply_pull\` reads each record before writing it (to keep the officer's unsent edits and never go back to an older version; the outbox entries too when the outbox holds anything), one read per record that a bare \`bulkPut\` does not make`,
+    `\`decode\` ${ms('decode').toFixed(0)} ms: TextDecoder turning the wasm's UTF-8 into JS strings — the page's records cross as one JSON text, parsed once by the browser`,
     `\`put\` ${ms('put').toFixed(0)} ms: the writes (their structured clone, which Dexie pays too)`,
     `\`passStringToWasm0\` ${ms('passStringToWasm0').toFixed(0)} ms and \`wasm-to-js\` ${ms('wasm-to-js').toFixed(0)} ms: more boundary crossings`,
   ];
