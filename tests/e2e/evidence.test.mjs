@@ -1,7 +1,7 @@
 // Evidence photos and the advanced-example register: a camera-sized photo made small on the tablet,
-// its upload cut at 60% and resumed from there (not from zero), a lost answer that does not corrupt
-// it; an example recorded offline with a photo, seen and commended by the district, the
-// commendation back on the officer's tablet.
+// its upload cut at 60% and resumed from there (not from zero), also after the app is restarted with
+// no signal; a lost answer that does not corrupt it; an example recorded offline with a photo, seen
+// and commended by the district, the commendation back on the officer's tablet.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -112,6 +112,75 @@ test('a photo upload cut at 60% continues from there; a chunk whose answer was l
   const household = records.find((r) => r.data_set === 'household' && r.fields.head_name === 'Cà Văn Ảnh');
   assert.deepEqual(household.fields.photos, [announced.id]);
   await page.getByTestId('household').filter({ hasText: 'Cà Văn Ảnh' }).click();
+  await waitForText(page.getByTestId('photo-state'), 'Đã gửi');
+  await context.close();
+});
+
+test('an upload cut at 60% goes on from there after the tablet is restarted with no signal', async () => {
+  const { context, page } = await openCommune(OFFICER);
+  let announced = null;
+  let cutAt = null;
+  // what the restarted app sends once the signal is back (nothing of the closed page's can get
+  // through before that: the tablet is offline from the cut until then)
+  let back = false;
+  const afterRestart = [];
+  await context.route((url) => url.pathname.startsWith('/api/evidence'), async (route) => {
+    const request = route.request();
+    if (request.method() === 'POST') {
+      announced = JSON.parse(request.postData());
+      return route.continue();
+    }
+    if (request.method() !== 'PATCH') return route.continue();
+    const offset = Number(new URL(request.url()).searchParams.get('offset'));
+    if (back) afterRestart.push(offset);
+    if (cutAt === null && offset >= 0.6 * announced.size) {
+      cutAt = offset;
+      await context.setOffline(true); // the signal is gone, and stays gone
+      return route.abort('internetdisconnected');
+    }
+    return route.continue();
+  });
+
+  await page.getByTestId('add-household').click();
+  const form = page.getByTestId('household-form');
+  for (const [name, value] of Object.entries({ head_name: 'Lường Thị Khởi', village: 'Bản Hụm', members: 2, working_age_members: 2, children_under_16: 0, members_16_to_30: 1, income_per_person_month: 1400000 })) {
+    await form.locator(`input[name="${name}"]`).fill(String(value));
+  }
+  await page.getByTestId('photo-input-household').setInputFiles(await cameraPhoto(page, 13));
+  await waitForText(page.getByTestId('photo-state'), 'Chờ gửi');
+  await page.getByTestId('save').click();
+  await page.getByTestId('households').waitFor();
+  for (let i = 0; i < 600 && cutAt === null; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(cutAt !== null, 'the upload reached 60%');
+  const atCut = await server.get(`/api/evidence/${announced.id}/upload`);
+  assert.equal(atCut.received, cutAt, 'the server holds everything before the cut');
+  assert.equal(atCut.complete, false);
+
+  // the officer closes the app and opens it again, still with no signal: it starts from the
+  // service worker, and the photo is still there with how far it got (its bytes and progress are
+  // in IndexedDB)
+  await page.reload();
+  await page.getByTestId('household').filter({ hasText: 'Lường Thị Khởi' }).click();
+  await waitForText(page.getByTestId('photo-state'), `Đang gửi ${Math.round((100 * cutAt) / announced.size)}%`);
+  await page.getByTestId('cancel').click();
+  await page.getByTestId('households').waitFor();
+
+  // the signal comes back
+  back = true;
+  await context.setOffline(false);
+  await page.getByTestId('sync-now').click();
+  await waitForText(page.getByTestId('pending'), 'Đã gửi hết');
+  for (let i = 0; i < 600; i++) {
+    if ((await server.get(`/api/evidence/${announced.id}/upload`)).complete) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`restarted at the cut ${cutAt} of ${announced.size} bytes (${Math.round(100 * cutAt / announced.size)}%); chunks after the restart at ${afterRestart.join(' ')}`);
+  assert.equal(afterRestart[0], cutAt, 'the restarted app goes on at the cut, not at 0');
+  assert.ok(afterRestart.every((o) => o >= cutAt), `nothing before the cut sent again: ${afterRestart}`);
+  const stored = await server.get(`/api/evidence/${announced.id}`, { raw: true });
+  assert.equal(stored.bytes.length, announced.size);
+  assert.equal(createHash('sha256').update(stored.bytes).digest('hex'), announced.sha256);
+  await page.getByTestId('household').filter({ hasText: 'Lường Thị Khởi' }).click();
   await waitForText(page.getByTestId('photo-state'), 'Đã gửi');
   await context.close();
 });
