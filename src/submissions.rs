@@ -31,42 +31,49 @@ pub async fn queued(store: &Store) -> Vec<Queued> {
 
 /// Keeps a request for the next sync (once only, however often it is asked).
 pub async fn queue(store: &Store, request: Queued) -> Result<(), StorageError> {
-    let mut list = queued(store).await;
-    if !list.contains(&request) {
-        list.push(request);
-    }
-    store.set_meta(META_QUEUED, &list).await
+    store
+        .update_meta(META_QUEUED, |list: Option<Vec<Queued>>| {
+            let mut list = list.unwrap_or_default();
+            if !list.contains(&request) {
+                list.push(request);
+            }
+            list
+        })
+        .await
 }
 
 /// Sends the waiting requests. One the server answered leaves the queue, made or refused (already
 /// sent, or not allowed: the panel then shows what the server holds); when the network fails the
-/// rest stay for the next sync. Returns how many the server answered.
+/// rest stay for the next sync. Only the answered ones are taken out, so a request queued while
+/// these were on their way stays. Returns how many the server answered.
 pub async fn send_queued(store: &Store, token: &str) -> Result<usize, SyncError> {
     let list = queued(store).await;
     if list.is_empty() {
         return Ok(0);
     }
-    let mut answered = 0;
-    let mut left = Vec::new();
-    let mut lost = None;
+    let mut answered = Vec::new();
+    let mut reached = true;
     for request in list {
-        if lost.is_some() {
-            left.push(request);
-            continue;
-        }
         match post_json::<_, serde_json::Value>("/api/submissions", &request, Some(token), 30_000)
             .await
         {
             Err(ApiError::Unreachable) => {
-                lost = Some(ApiError::Unreachable);
-                left.push(request);
+                reached = false;
+                break;
             }
-            _ => answered += 1,
+            _ => answered.push(request),
         }
     }
-    store.set_meta(META_QUEUED, &left).await?;
-    match lost {
-        Some(e) => Err(e.into()),
-        None => Ok(answered),
+    store
+        .update_meta(META_QUEUED, |list: Option<Vec<Queued>>| {
+            let mut list = list.unwrap_or_default();
+            list.retain(|q| !answered.contains(q));
+            list
+        })
+        .await?;
+    if reached {
+        Ok(answered.len())
+    } else {
+        Err(ApiError::Unreachable.into())
     }
 }

@@ -45,6 +45,27 @@ async fn fresh(name: &str) -> Store {
     Store::open_named(name, DB_VERSION).await.expect("opens")
 }
 
+/// The officer's save of `household` in the test commune and period, without photos (new when
+/// `existing` is None); None when it changed nothing.
+async fn save(
+    store: &Store,
+    device: &Device,
+    existing: Option<&LocalRecord>,
+    household: &Household,
+) -> Option<LocalRecord> {
+    save_household(
+        store,
+        device,
+        existing,
+        &commune(),
+        &period(),
+        household,
+        BTreeSet::new(),
+    )
+    .await
+    .unwrap()
+}
+
 async fn outbox_of(store: &Store, id: &str) -> Option<OutboxEntry> {
     store
         .outbox()
@@ -58,18 +79,9 @@ async fn outbox_of(store: &Store, id: &str) -> Option<OutboxEntry> {
 async fn a_save_writes_the_record_and_its_outbox_entry_together() {
     let store = fresh("t-save").await;
     let device = Device::load(&store).await.unwrap();
-    let saved = save_household(
-        &store,
-        &device,
-        None,
-        &commune(),
-        &period(),
-        &household("Lò Văn A", 1_200_000),
-        BTreeSet::new(),
-    )
-    .await
-    .unwrap()
-    .expect("something changed");
+    let saved = save(&store, &device, None, &household("Lò Văn A", 1_200_000))
+        .await
+        .expect("something changed");
     let stored = store
         .record(&saved.id)
         .await
@@ -89,18 +101,9 @@ async fn a_save_writes_the_record_and_its_outbox_entry_together() {
 async fn when_the_outbox_write_fails_the_record_is_not_kept_either() {
     let store = fresh("t-atomic").await;
     let device = Device::load(&store).await.unwrap();
-    let saved = save_household(
-        &store,
-        &device,
-        None,
-        &commune(),
-        &period(),
-        &household("Lò Văn B", 1_000_000),
-        BTreeSet::new(),
-    )
-    .await
-    .unwrap()
-    .expect("something changed");
+    let saved = save(&store, &device, None, &household("Lò Văn B", 1_000_000))
+        .await
+        .expect("something changed");
     // an edit whose outbox entry cannot be stored (a revision beyond what the browser can hold):
     // the record's put was already issued in the same transaction and must roll back with it
     let mut edited = saved.clone();
@@ -134,18 +137,9 @@ async fn data_survives_closing_and_reopening_the_database() {
     let device = Device::load(&store).await.unwrap();
     let device_id = device.id;
     for (i, name) in ["Hộ Một", "Hộ Hai", "Hộ Ba"].iter().enumerate() {
-        save_household(
-            &store,
-            &device,
-            None,
-            &commune(),
-            &period(),
-            &household(name, 900_000 + i as i64),
-            BTreeSet::new(),
-        )
-        .await
-        .unwrap()
-        .expect("something changed");
+        save(&store, &device, None, &household(name, 900_000 + i as i64))
+            .await
+            .expect("something changed");
     }
     store.close();
 
@@ -229,30 +223,12 @@ async fn upgrading_from_schema_version_1_keeps_records_and_outbox() {
 async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
     let store = fresh("t-push").await;
     let device = Device::load(&store).await.unwrap();
-    let good = save_household(
-        &store,
-        &device,
-        None,
-        &commune(),
-        &period(),
-        &household("Hộ Tốt", 1_000_000),
-        BTreeSet::new(),
-    )
-    .await
-    .unwrap()
-    .expect("something changed");
-    let bad = save_household(
-        &store,
-        &device,
-        None,
-        &commune(),
-        &period(),
-        &household("Hộ Sai", 1_000_000),
-        BTreeSet::new(),
-    )
-    .await
-    .unwrap()
-    .expect("something changed");
+    let good = save(&store, &device, None, &household("Hộ Tốt", 1_000_000))
+        .await
+        .expect("something changed");
+    let bad = save(&store, &device, None, &household("Hộ Sai", 1_000_000))
+        .await
+        .expect("something changed");
     let sent: Vec<_> = store
         .outbox()
         .await
@@ -304,17 +280,13 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
     assert!(entry.rejected);
 
     // the officer fixes it: a new mutation replaces the rejected one, ready to send
-    let fixed = save_household(
+    let fixed = save(
         &store,
         &device,
         Some(&bad_now),
-        &commune(),
-        &period(),
         &household("Hộ Sai", 1_100_000),
-        BTreeSet::new(),
     )
     .await
-    .unwrap()
     .expect("something changed");
     assert_eq!(fixed.sync, SyncState::Pending);
     let entry = outbox_of(&store, &bad.id).await.unwrap();
@@ -322,17 +294,13 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
     assert_ne!(entry.mutation.id, results[1].mutation);
 
     // an edit of a synced record sends just that field
-    let edited = save_household(
+    let edited = save(
         &store,
         &device,
         Some(&good_now),
-        &commune(),
-        &period(),
         &household("Hộ Tốt", 1_050_000),
-        BTreeSet::new(),
     )
     .await
-    .unwrap()
     .expect("something changed");
     let first = outbox_of(&store, &good.id).await.unwrap().mutation;
     assert_eq!(
@@ -341,17 +309,13 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
     );
     // editing it back still sends the value: the first edit may already have reached the server
     // with its answer lost, and only sending the revert keeps the server right
-    let back = save_household(
+    let back = save(
         &store,
         &device,
         Some(&edited),
-        &commune(),
-        &period(),
         &household("Hộ Tốt", 1_000_000),
-        BTreeSet::new(),
     )
     .await
-    .unwrap()
     .expect("something changed");
     assert_eq!(back.sync, SyncState::Pending);
     let folded = outbox_of(&store, &good.id).await.unwrap().mutation;
@@ -362,17 +326,13 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
         json!(1_000_000)
     );
     // saving the form unchanged makes nothing to send
-    assert!(save_household(
+    assert!(save(
         &store,
         &device,
         Some(&back),
-        &commune(),
-        &period(),
-        &household("Hộ Tốt", 1_000_000),
-        BTreeSet::new(),
+        &household("Hộ Tốt", 1_000_000)
     )
     .await
-    .unwrap()
     .is_none());
     store.close();
 }
@@ -381,18 +341,9 @@ async fn push_answers_settle_the_outbox_or_mark_the_record_for_a_fix() {
 async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
     let store = fresh("t-pull").await;
     let device = Device::load(&store).await.unwrap();
-    let saved = save_household(
-        &store,
-        &device,
-        None,
-        &commune(),
-        &period(),
-        &household("Hộ Kéo", 1_000_000),
-        BTreeSet::new(),
-    )
-    .await
-    .unwrap()
-    .expect("something changed");
+    let saved = save(&store, &device, None, &household("Hộ Kéo", 1_000_000))
+        .await
+        .expect("something changed");
     let sent: Vec<_> = store
         .outbox()
         .await
@@ -415,17 +366,13 @@ async fn a_pulled_record_keeps_the_officers_pending_edits_on_top() {
         .unwrap();
     // the officer changes income; meanwhile someone else changed the village on the server
     let local = store.record(&saved.id).await.unwrap().unwrap();
-    save_household(
+    save(
         &store,
         &device,
         Some(&local),
-        &commune(),
-        &period(),
         &household("Hộ Kéo", 1_300_000),
-        BTreeSet::new(),
     )
     .await
-    .unwrap()
     .expect("something changed");
     server.revision = 4;
     server.fields.insert("village".into(), json!("Bản Mới"));
@@ -471,18 +418,9 @@ async fn a_mixed_pull_page_keeps_each_pending_edit_on_its_own_record() {
     let device = Device::load(&store).await.unwrap();
     let mut saved = Vec::new();
     for name in ["Hộ A", "Hộ B", "Hộ C"] {
-        let local = save_household(
-            &store,
-            &device,
-            None,
-            &commune(),
-            &period(),
-            &household(name, 1_000_000),
-            BTreeSet::new(),
-        )
-        .await
-        .unwrap()
-        .expect("something changed");
+        let local = save(&store, &device, None, &household(name, 1_000_000))
+            .await
+            .expect("something changed");
         saved.push(local);
     }
     let sent: Vec<_> = store
@@ -510,18 +448,9 @@ async fn a_mixed_pull_page_keeps_each_pending_edit_on_its_own_record() {
     // the officer edits B's income; on the server someone moved A, B and C to other villages, and
     // a household X that this device never had arrives too
     let b = store.record(&saved[1].id).await.unwrap().unwrap();
-    save_household(
-        &store,
-        &device,
-        Some(&b),
-        &commune(),
-        &period(),
-        &household("Hộ B", 1_500_000),
-        BTreeSet::new(),
-    )
-    .await
-    .unwrap()
-    .expect("something changed");
+    save(&store, &device, Some(&b), &household("Hộ B", 1_500_000))
+        .await
+        .expect("something changed");
     let server = |local: &LocalRecord, village: &str| {
         let mut record = local.base.clone().expect("synced");
         record.revision = 4;
@@ -582,18 +511,9 @@ async fn a_mixed_pull_page_keeps_each_pending_edit_on_its_own_record() {
 async fn mutation_ids_keep_growing_across_a_reload_even_when_the_clock_was_set_back() {
     let store = fresh("t-clock").await;
     let device = Device::load(&store).await.unwrap();
-    save_household(
-        &store,
-        &device,
-        None,
-        &commune(),
-        &period(),
-        &household("Hộ Đồng Hồ", 1_000_000),
-        BTreeSet::new(),
-    )
-    .await
-    .unwrap()
-    .expect("saved");
+    save(&store, &device, None, &household("Hộ Đồng Hồ", 1_000_000))
+        .await
+        .expect("saved");
     // the tablet's clock was five days ahead when the last edit was made, and has since been fixed:
     // the stored last id is in the "future" compared with the clock now
     let ahead_ms = js_sys::Date::now() as u64 + 5 * 24 * 3_600_000;
@@ -607,17 +527,13 @@ async fn mutation_ids_keep_growing_across_a_reload_even_when_the_clock_was_set_b
     let store = fresh("t-clock").await;
     let device = Device::load(&store).await.unwrap();
     let local = households_of(&store, &commune(), &period()).await.unwrap()[0].clone();
-    save_household(
+    save(
         &store,
         &device,
         Some(&local),
-        &commune(),
-        &period(),
         &household("Hộ Đồng Hồ", 1_100_000),
-        BTreeSet::new(),
     )
     .await
-    .unwrap()
     .expect("saved");
     let entry = outbox_of(&store, &local.id).await.unwrap();
     assert!(
@@ -671,18 +587,9 @@ async fn last_years_list_is_carried_over_once_with_a_link_back() {
     let store = fresh("t-carry").await;
     let device = Device::load(&store).await.unwrap();
     for name in ["Hộ Năm Trước 1", "Hộ Năm Trước 2"] {
-        save_household(
-            &store,
-            &device,
-            None,
-            &commune(),
-            &period(),
-            &household(name, 1_000_000),
-            BTreeSet::new(),
-        )
-        .await
-        .unwrap()
-        .expect("saved");
+        save(&store, &device, None, &household(name, 1_000_000))
+            .await
+            .expect("saved");
     }
     let next = Period::parse("2024").unwrap();
     assert_eq!(

@@ -227,6 +227,13 @@ impl Store {
         all_from_js(iter)
     }
 
+    /// How many changes wait in the outbox (rejected ones included), without reading them.
+    pub async fn outbox_len(&self) -> Result<usize> {
+        let tx = self.db.transaction(OUTBOX).build()?;
+        let store = tx.object_store(OUTBOX)?;
+        Ok(store.count().primitive()?.await? as usize)
+    }
+
     pub async fn meta<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>> {
         let tx = self.db.transaction(META).build()?;
         let store = tx.object_store(META)?;
@@ -244,6 +251,32 @@ impl Store {
         let store = tx.object_store(META)?;
         let delete = store.delete(key.to_string()).build()?;
         delete.await?;
+        commit(tx).await?;
+        Ok(())
+    }
+
+    /// Changes a meta entry in one read-write transaction: `change` is given what is stored (None
+    /// when nothing, or what no longer reads as `T`) and returns what to keep. Two changes made at
+    /// once (a request for approval queued while a sync sends the queue) so never write over each
+    /// other, as a read, then a separate write, would.
+    pub async fn update_meta<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+        change: impl FnOnce(Option<T>) -> T,
+    ) -> Result<()> {
+        let tx = self
+            .db
+            .transaction(META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(META)?;
+        let entry: Option<MetaEntry> = store.get(key.to_string()).serde()?.await?;
+        let current = entry.and_then(|e| serde_json::from_value(e.value).ok());
+        let entry = MetaEntry {
+            key: key.to_string(),
+            value: serde_json::to_value(change(current))?,
+        };
+        store.put(entry).serde()?.await?;
         commit(tx).await?;
         Ok(())
     }

@@ -191,8 +191,7 @@ pub async fn sync_once(
         Err(crate::reference_sets::RefreshError::Storage(e)) => return Err(e.into()),
     }
     // requests for approval made with no signal: sent once every change of the device is on the server
-    if store.outbox().await?.is_empty() && crate::submissions::send_queued(store, token).await? > 0
-    {
+    if store.outbox_len().await? == 0 && crate::submissions::send_queued(store, token).await? > 0 {
         status.revision.update(|r| *r += 1);
     }
     // photos last: records are small and matter first; a photo cut off resumes at the next sync

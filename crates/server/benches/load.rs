@@ -1326,7 +1326,7 @@ async fn run_backend(
     // the storage's ceiling: full batches back to back, from a few devices to more than it can take at once
     for devices in THROUGHPUT_DEVICES {
         // the profile, when asked for, of the largest (the writer busiest)
-        let profile = (devices == THROUGHPUT_DEVICES[THROUGHPUT_DEVICES.len() - 1])
+        let profile = (THROUGHPUT_DEVICES.last() == Some(&devices))
             .then(|| format!("{}-throughput", run.name));
         let step = run.step(devices, FLAT_OUT, options.window, profile).await;
         println!("{name}: throughput {}", step.row());
